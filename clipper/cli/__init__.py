@@ -1,0 +1,87 @@
+"""Command line: typer. The only place that knows argv, exit codes and progress bars.
+
+Each command lives in its own module here and registers itself on :data:`app`;
+:func:`main` turns clipper's errors into one line on stderr and an exit code
+(2 for bad input, 1 for a runtime failure), never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from ..errors import ClipperError
+
+app = typer.Typer(
+    name="clipper",
+    help="Put a transcript on a recording's timeline; write subtitles, find quotes, cut clips, export for editors.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    epilog=(
+        "Examples:\n\n"
+        "  clipper inspect talk.txt\n\n"
+        "  clipper align talk.mp4 talk.txt -o talk.align.json\n\n"
+        "  clipper subtitles talk.align.json -o talk.srt"
+    ),
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        typer.echo(f"clipper {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
+) -> None:
+    """clipper: transcripts onto timelines, subtitles and clips."""
+
+
+# Command modules register themselves on import. A module that is not built yet is skipped.
+import importlib as _importlib
+
+for _name in ("inspect_cmd", "align_cmd", "subtitles_cmd", "eval_cmd", "clips_cmd", "export_cmd", "run_cmd"):
+    try:
+        _importlib.import_module(f"{__name__}.{_name}")
+    except ModuleNotFoundError as _e:
+        if _e.name != f"{__name__}.{_name}":
+            raise
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point: run the app, map errors to exit codes."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except ClipperError as e:
+        typer.echo(f"clipper: error: {e}", err=True)
+        return _exit(e.exit_code, argv)
+    except typer.Exit as e:
+        return _exit(e.exit_code, argv)
+    except typer.Abort:
+        typer.echo("clipper: aborted", err=True)
+        return _exit(1, argv)
+    except KeyboardInterrupt:
+        typer.echo("clipper: interrupted", err=True)
+        return _exit(130, argv)
+    except Exception as e:  # click's usage errors and anything unexpected
+        import click
+
+        if isinstance(e, click.ClickException):
+            e.show()
+            return _exit(e.exit_code, argv)
+        typer.echo(f"clipper: internal error: {type(e).__name__}: {e}", err=True)
+        return _exit(1, argv)
+    return _exit(0, argv)
+
+
+def _exit(code: int, argv: list[str] | None) -> int:
+    if argv is None:  # called as the console script
+        sys.exit(code)
+    return code

@@ -1,0 +1,67 @@
+"""Errors carry data; the CLI turns them into one line and an exit code.
+
+``InputError`` and subclasses are the user's to fix (exit 2); everything else derived
+from :class:`ClipperError` is a runtime failure (exit 1).
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+__all__ = [
+    "ClipperError",
+    "InputError",
+    "ParseError",
+    "FormatError",
+    "OutputExistsError",
+    "MediaError",
+    "AlignmentError",
+]
+
+
+class ClipperError(Exception):
+    exit_code = 1
+
+
+class InputError(ClipperError):
+    """Bad input: a file, an option, a value. Exit code 2."""
+
+    exit_code = 2
+
+
+class ParseError(InputError):
+    def __init__(self, path: str | None, message: str, line: int | None = None) -> None:
+        self.path = path
+        self.line = line
+        self.message = message
+        where = path or "<input>"
+        if line is not None:
+            where += f":{line}"
+        super().__init__(f"{where}: {message}")
+
+
+class FormatError(InputError):
+    def __init__(self, message: str, candidates: Sequence[str] = ()) -> None:
+        self.candidates = list(candidates)
+        super().__init__(message)
+
+
+class OutputExistsError(InputError):
+    def __init__(self, path: str) -> None:
+        self.path = path
+        super().__init__(f"{path}: already exists; pass --force to replace it")
+
+
+class MediaError(ClipperError):
+    """ffmpeg failed or the media cannot be used."""
+
+    def __init__(self, message: str, argv: Sequence[str] = (), stderr: str = "") -> None:
+        self.argv = list(argv)
+        self.stderr = stderr
+        super().__init__(message)
+
+
+class AlignmentError(ClipperError):
+    """An engine could not align (e.g. a reference that does not belong to the transcript)."""
+
+    exit_code = 2

@@ -1,0 +1,57 @@
+"""Text helpers shared by readers, engines and search: spoken tokens and their keys.
+
+>>> spoken_tokens("Hello [laughter] (a note) world, right?")
+['Hello', 'world,', 'right?']
+>>> norm("World,")
+'world'
+>>> norm("I'm")
+"i'm"
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = ["NOTE_RE", "spoken_tokens", "norm", "norm_tokens", "spoken_length", "has_letters"]
+
+#: editorial notes, displayed but not spoken: [laughter], (translator's note), ♪ music ♪
+NOTE_RE = re.compile(r"\[[^\]]*\]|\([^)]*\)|♪[^♪]*♪")
+_WORDCHAR = re.compile(r"[\w]", re.UNICODE)
+_EDGE_PUNCT = re.compile(r"^[^\w]+|[^\w]+$", re.UNICODE)
+_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "`": "'"})
+
+
+def has_letters(token: str) -> bool:
+    return bool(_WORDCHAR.search(token))
+
+
+def spoken_tokens(display: str) -> list[str]:
+    """Tokens of ``display`` that were spoken: notes removed, punctuation-only tokens dropped.
+
+    Tokens keep their attached punctuation so they can be shown as written.
+    """
+    text = NOTE_RE.sub(" ", display)
+    return [t for t in text.split() if has_letters(t)]
+
+
+def norm(token: str) -> str:
+    """Matching key of a token: case-folded, NFKC, curly quotes straightened, edge punctuation off."""
+    t = unicodedata.normalize("NFKC", token).translate(_QUOTES).casefold()
+    return _EDGE_PUNCT.sub("", t)
+
+
+def norm_tokens(text: str) -> list[str]:
+    return [k for k in (norm(t) for t in text.split()) if k]
+
+
+def spoken_length(tokens: list[str] | tuple[str, ...]) -> int:
+    """A proxy of how long tokens take to say: letters and digits, plus one per word gap.
+
+    Character counts track speaking time far better than word counts across languages
+    and speakers; engines may refine it.
+    """
+    n = 0
+    for t in tokens:
+        n += sum(1 for ch in t if ch.isalnum()) + 1
+    return n

@@ -1,0 +1,32 @@
+"""Shared fixtures. Tests that need ../shared (the data and benchmarks beside the
+project) skip with a clear reason when it is absent."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+TESTDATA = ROOT / "tests" / "data"
+SAMPLES = ROOT / "samples"
+SHARED = Path(os.environ.get("CLIPPER_SHARED", ROOT.parent / "shared")).resolve()
+
+
+def shared_path(*parts: str) -> Path:
+    """A path under ../shared, or skip the test saying what is missing."""
+    p = SHARED.joinpath(*parts)
+    if not p.exists():
+        pytest.skip(f"needs {p} (the shared data beside the project; set CLIPPER_SHARED to point elsewhere)")
+    return p
+
+
+@pytest.fixture
+def shared() -> Path:
+    return shared_path()
+
+
+@pytest.fixture
+def seed_path() -> Path:
+    return shared_path("seeds", "000_4a3f5fdea2417d2d.txt")
