@@ -103,6 +103,10 @@ def atomic_path(path: str | os.PathLike[str], force: bool = False) -> Iterator[P
     fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=dest.suffix + ".part", dir=dest.parent)
     os.close(fd)
     tmp_path = Path(tmp)
+    # mkstemp creates 0600; give the file the permissions a plain open() would
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp_path, 0o666 & ~umask)
     try:
         yield tmp_path
         if not force and dest.exists():

@@ -85,6 +85,13 @@ def choose_engine(request: AlignRequest) -> str:
     """What ``--engine auto`` picks, from what is given and what is built."""
     have = set(available_engines())
     if request.reference is not None:
+        # a reference in another language (the original captions of a translation) shares
+        # almost no words with the transcript: map segments to its cues by length instead
+        if "activity" in have:
+            from .cuemap import shared_word_ratio
+
+            if shared_word_ratio(request.transcript, request.reference) < 0.1:
+                return "activity"
         return "reference" if "reference" in have else "uniform"
     if request.media is None:
         raise InputError("no media and no --reference: give a media file or a timed reference track")

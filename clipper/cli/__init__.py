@@ -55,10 +55,28 @@ for _name in ("inspect_cmd", "align_cmd", "subtitles_cmd", "eval_cmd", "clips_cm
             raise
 
 
+def _setup_logging(argv: list[str]) -> None:
+    """Library warnings (``logging.getLogger("clipper")``) become one stderr line each;
+    ``--quiet`` anywhere on the command line keeps only errors."""
+    import logging
+
+    log = logging.getLogger("clipper")
+    if not any(getattr(h, "_clipper", False) for h in log.handlers):
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("clipper: %(levelname)s: %(message)s"))
+        handler._clipper = True  # type: ignore[attr-defined]
+        log.addHandler(handler)
+        log.propagate = False
+    quiet = "--quiet" in argv or "-q" in argv
+    log.setLevel(logging.ERROR if quiet else logging.WARNING)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: run the app, map errors to exit codes."""
+    _setup_logging(sys.argv[1:] if argv is None else argv)
     try:
-        app(args=argv, standalone_mode=False)
+        # with standalone_mode=False click returns the code of a command's typer.Exit(n)
+        rv = app(args=argv, standalone_mode=False)
     except ClipperError as e:
         typer.echo(f"clipper: error: {e}", err=True)
         return _exit(e.exit_code, argv)
@@ -78,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
             return _exit(e.exit_code, argv)
         typer.echo(f"clipper: internal error: {type(e).__name__}: {e}", err=True)
         return _exit(1, argv)
-    return _exit(0, argv)
+    return _exit(rv if isinstance(rv, int) else 0, argv)
 
 
 def _exit(code: int, argv: list[str] | None) -> int:

@@ -1,0 +1,728 @@
+"""Align a transcript to English speech with the acoustic model inside pocketsphinx.
+
+Long audio is never decoded in one piece (pocketsphinx's time grows faster than the
+audio, and a single mismatch derails the rest). Instead:
+
+1. the audio is streamed once from ffmpeg into a temporary raw file while 10 ms frame
+   energies are kept (memory flat in media length);
+2. the timeline is cut into parts, one a worker, at the quietest spot near equal shares;
+   each part's first word is estimated from the text's phone count against speech time;
+3. each worker walks its part in blocks of ~30 s cut at pauses. A block is decoded with a
+   finite-state grammar over the next words of the transcript: the entry is fixed (or a
+   window when it is only estimated), the exit is free, lines may be skipped (an unspoken
+   passage) and untranscribed speech may be absorbed by a garbage model, both at a cost.
+   Only the words before the last pause well inside the block are committed; the next
+   block starts there, so every block boundary falls in a pause of confirmed words;
+4. parts are chained: where a part's guessed entry disagrees with its predecessor's last
+   committed word, the junction block is decoded again from the confirmed point;
+5. segment starts move to the nearest energy onset within ~0.3 s (a swallowed pause pulls
+   them early); ends are left as the decoder found them unless an offset lies close by.
+
+Words get a confidence from their acoustic score against the block's typical score;
+segments from their words. Text that cannot be placed is flagged, never fatal.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing as mp
+import os
+import tempfile
+import time
+from dataclasses import dataclass, replace
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+
+from ..errors import InputError
+from ..media import SAMPLE_RATE, iter_audio
+from ..model import Alignment, Segment, Word
+from . import AlignRequest
+from .lexicon import Lexicon
+
+__all__ = ["run", "Token", "tokenize", "SpeechOptions"]
+
+FRAME_MS = 10
+SAMPLES_PER_FRAME = SAMPLE_RATE * FRAME_MS // 1000
+PAD_FRAMES = 30
+#: the phones of the bundled en-us model: the garbage loop that absorbs untranscribed speech
+GARBAGE_PHONES = (
+    "AA AE AH AO AW AY B CH D DH EH ER EY F G HH IH IY JH K L M N NG OW OY P R S SH T TH UH UW V W Y Z ZH"
+).split()
+#: least spread between the local noise floor and speech level for energy edges to be trusted
+MIN_SNR_DB = 18.0
+#: an onset needs this much quiet before it (and an offset after it)
+QUIET_MS = 60
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechOptions:
+    """Tuning knobs (``request.options`` keys of the same names override them)."""
+
+    block_ms: int = 30_000  # target block length
+    commit_margin_ms: int = 4_000  # words ending this close to a block's end wait for the next block
+    exit_slack: float = 0.6  # extra words beyond the estimate, as a share of it
+    exit_slack_min: int = 25
+    skip_segments: int = 0  # how many lines ahead an unspoken passage may be skipped (0: never)
+    skip_logp: float = -200.0  # log-probability of skipping lines (natural log)
+    garbage_logp: float = 0.0  # log-probability of entering the garbage loop at a line start (0: none)
+    garbage_phone_logp: float = -10.0  # log-probability of each garbage phone
+    snap_start_ms: int = 300  # a start in quiet moves forward to an onset within this
+    snap_back_ms: int = 0  # a start inside loud audio moves back to its onset within this
+    snap_end_ms: int = 100  # an end inside loud audio extends to its offset within this (0: ends left alone)
+    snap_end_back_ms: int = 40  # an end in quiet moves back to the previous offset within this
+    beam: float = 1e-48
+    wbeam: float = 7e-29
+    pbeam: float = 1e-48
+    dither: int = 3  # std of the added noise floor, in int16 steps (digital silence gives no result)
+
+    @classmethod
+    def from_mapping(cls, m: Any) -> SpeechOptions:
+        known = {k: m[k] for k in cls.__dataclass_fields__ if m and k in m}
+        return cls(**known)
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One dictionary word to be spoken, and the transcript word it belongs to."""
+
+    word: str  # dictionary key
+    seg: int  # segment index
+    idx: int  # word index within the segment
+    nphones: int
+
+
+def tokenize(segments: Sequence[Segment], lex: Lexicon) -> list[Token]:
+    """Dictionary tokens for every spoken word, in order (numbers become several)."""
+    out: list[Token] = []
+    for si, seg in enumerate(segments):
+        for wi, w in enumerate(seg.words):
+            for word, phones in lex.pronounce(w.text):
+                p = phones or lex.words.get(word, "AH")
+                out.append(Token(word, si, wi, max(1, len(p.split()))))
+    return out
+
+
+# ---------------------------------------------------------------- audio pass
+
+
+@dataclass(frozen=True, slots=True)
+class _Audio:
+    raw: str  # path of the int16 raw file
+    nsamples: int
+    db: np.ndarray  # 10 ms frame energy, dBFS
+
+
+def _frame_db(x: np.ndarray) -> np.ndarray:
+    n = len(x) // SAMPLES_PER_FRAME
+    f = x[: n * SAMPLES_PER_FRAME].astype(np.float32).reshape(n, SAMPLES_PER_FRAME)
+    e = (f * f).mean(axis=1)
+    return (10.0 * np.log10(e + 1.0) - 90.31).astype(np.float32)  # 0 dBFS = full scale
+
+
+def _read_audio(path: str, workdir: str, request: AlignRequest) -> _Audio:
+    raw = os.path.join(workdir, "audio.s16")
+    dbs: list[np.ndarray] = []
+    total = request.media.duration if request.media is not None else 0
+    n = 0
+    rest = np.zeros(0, dtype=np.int16)
+    with open(raw, "wb") as f:
+        for chunk in iter_audio(path, chunk_ms=20_000):
+            f.write(chunk.tobytes())
+            n += len(chunk)
+            buf = np.concatenate([rest, chunk]) if len(rest) else chunk
+            k = len(buf) // SAMPLES_PER_FRAME * SAMPLES_PER_FRAME
+            dbs.append(_frame_db(buf[:k]))
+            rest = buf[k:].copy()
+            request.report("decode", n * 1000 // SAMPLE_RATE, total)
+    if len(rest):
+        dbs.append(_frame_db(np.pad(rest, (0, SAMPLES_PER_FRAME - len(rest)))))
+    db = np.concatenate(dbs) if dbs else np.zeros(0, dtype=np.float32)
+    return _Audio(raw, n, db)
+
+
+def _read_span(raw: str, start: int, end: int) -> np.ndarray:
+    """Samples [start, end) of the raw file (zero-padded past its ends)."""
+    a, b = max(0, start), max(start, end)
+    with open(raw, "rb") as f:
+        f.seek(a * 2)
+        x = np.frombuffer(f.read((b - a) * 2), dtype=np.int16)
+    if start < 0 or len(x) < b - a:
+        x = np.concatenate([np.zeros(a - start, np.int16), x, np.zeros(max(0, b - a - len(x)), np.int16)])
+    return x
+
+
+# ---------------------------------------------------------------- speech activity
+
+
+def _activity(db: np.ndarray) -> np.ndarray:
+    """Speech frames: energy above a floor tracked per minute (robust to level changes)."""
+    speech = np.zeros(len(db), dtype=bool)
+    win = 6000  # 60 s
+    for a in range(0, len(db), win):
+        seg = db[max(0, a - win // 2) : a + win + win // 2]
+        floor = float(np.percentile(seg, 10))
+        peak = float(np.percentile(seg, 95))
+        thr = floor + max(6.0, 0.3 * (peak - floor))
+        speech[a : a + win] = db[a : a + win] > thr
+    return speech
+
+
+def _quiet_cut(db: np.ndarray, lo: int, hi: int) -> int:
+    """The frame in [lo, hi) at the centre of the quietest 300 ms: a pause to cut at."""
+    lo = max(0, lo)
+    hi = min(len(db), hi)
+    if hi - lo < 40:
+        return (lo + hi) // 2
+    seg = db[lo:hi].astype(np.float64)
+    k = 30
+    c = np.convolve(seg, np.ones(k) / k, mode="valid")
+    # prefer the middle of the range a little, so blocks stay near their target length
+    pos = np.arange(len(c))
+    bias = 2.0 * np.abs(pos - len(c) / 2) / max(1, len(c))
+    return lo + int(np.argmin(c + bias)) + k // 2
+
+
+# ---------------------------------------------------------------- one worker's chain
+
+
+@dataclass(frozen=True, slots=True)
+class _PartJob:
+    raw: str
+    start_frame: int  # audio of this part
+    end_frame: int
+    entry: int  # first token (estimated unless `entry_window` is 0)
+    entry_window: int
+    words: list[str]
+    nphones: list[int]
+    seg_of: list[int]
+    extra: dict[str, str]
+    phones_per_s: float
+    speech: np.ndarray  # activity of this part (bool, frames)
+    opts: SpeechOptions
+
+
+@dataclass(frozen=True, slots=True)
+class _Placed:
+    tok: int
+    start: int  # ms, absolute
+    end: int
+    score: float  # acoustic score per frame (log), higher is better
+
+
+def _decoder(extra: dict[str, str], opts: SpeechOptions) -> Any:
+    import pocketsphinx
+
+    d = pocketsphinx.Decoder(
+        lm=None, loglevel="FATAL", beam=opts.beam, wbeam=opts.wbeam, pbeam=opts.pbeam, fsgusefiller=True
+    )
+    for w, ph in extra.items():
+        d.add_word(w, ph, False)
+    for ph in GARBAGE_PHONES:
+        d.add_word("gbg_" + ph.lower(), ph, False)
+    d.add_word("gbg_sil", "SIL", True)
+    return d
+
+
+def _grammar(
+    job: _PartJob, first: int, last: int, entries: Sequence[int], opts: SpeechOptions
+) -> tuple[list[tuple[Any, ...]], int, int]:
+    """FSG transitions over tokens [first, last): state i precedes token i - first.
+
+    Entries: null arcs from the start state; every state may exit to the final one (the
+    exit is free: the audio decides how many words it holds). Lines may be skipped at a
+    cost, and at line starts a garbage word may absorb untranscribed speech.
+    """
+    n = last - first
+    start = n + 1
+    final = n + 2
+    tr: list[tuple[Any, ...]] = []
+    for i in range(n):
+        tr.append((i, i + 1, 1.0, job.words[first + i]))
+    if len(entries) == 1:
+        tr.append((start, entries[0] - first, 1.0))
+    else:
+        p = 1.0 / len(entries)
+        for e in entries:
+            tr.append((start, e - first, p))
+    # exit anywhere (the block is cut in a pause, but its last words are not committed)
+    for i in range(1, n + 1):
+        tr.append((i, final, 1.0))
+    # line starts: skip up to K lines ahead, garbage loop
+    line_starts = [i for i in range(n) if i == 0 or job.seg_of[first + i] != job.seg_of[first + i - 1]]
+    skip_p = math.exp(opts.skip_logp)
+    garb_p = math.exp(opts.garbage_logp)
+    phone_p = math.exp(opts.garbage_phone_logp)
+    nxt = final + 1
+    for k, i in enumerate(line_starts):
+        for j in line_starts[k + 1 : k + 1 + opts.skip_segments]:
+            tr.append((i, j, skip_p))
+        if opts.garbage_logp < 0:
+            # untranscribed speech before this line: a free loop of phones, each at a cost
+            g = nxt
+            nxt += 1
+            tr.append((i, g, garb_p))
+            for ph in GARBAGE_PHONES:
+                tr.append((g, g, phone_p, "gbg_" + ph.lower()))
+            tr.append((g, i, 1.0))
+    return tr, start, final
+
+
+def _decode_block(
+    d: Any, x: np.ndarray, job: _PartJob, first: int, last: int, entries: Sequence[int], opts: SpeechOptions
+) -> list[tuple[int, int, int, float]]:
+    """Decode one block; returns (token, start_frame, end_frame, score/frame) for words found."""
+    tr, start, final = _grammar(job, first, last, entries, opts)
+    fsg = d.create_fsg("blk", start, final, tr)
+    d.add_fsg("blk", fsg)
+    d.activate_search("blk")
+    d.start_utt()
+    d.process_raw(x.tobytes(), full_utt=True)
+    d.end_utt()
+    out: list[tuple[int, int, int, float]] = []
+    hyp = d.hyp()
+    if hyp is None:
+        return out
+    # map the word sequence back to tokens: the grammar is a chain, so words come in order
+    words = [(s.word, s.start_frame, s.end_frame, s.ascore) for s in d.seg()]
+    pos = first
+    for w, a, b, sc in words:
+        base = w.split("(")[0]
+        if base.startswith(("<", "[", "+", "gbg_")):
+            continue
+        while pos < last and job.words[pos] != base:
+            pos += 1
+        if pos >= last:
+            break
+        out.append((pos, a, b, sc / max(1, b - a + 1)))
+        pos += 1
+    return out
+
+
+def _noisy(x: np.ndarray, std: int, seed: int) -> np.ndarray:
+    if std <= 0:
+        return x
+    rng = np.random.default_rng(seed)
+    y = x.astype(np.int32) + np.round(rng.normal(0, std, len(x))).astype(np.int32)
+    return np.clip(y, -32768, 32767).astype(np.int16)
+
+
+def _padded(x: np.ndarray, dither: int, seed: int) -> np.ndarray:
+    """The block with a lead and tail at its own noise floor, plus a faint dither throughout."""
+    padn = PAD_FRAMES * SAMPLES_PER_FRAME
+    n = len(x) // SAMPLES_PER_FRAME
+    rms = 0.0
+    if n:
+        f = x[: n * SAMPLES_PER_FRAME].astype(np.float64).reshape(n, SAMPLES_PER_FRAME)
+        rms = float(np.sqrt(np.percentile((f * f).mean(axis=1), 10)))
+    rng = np.random.default_rng(seed)
+    lead = np.round(rng.normal(0, rms, padn)).astype(np.int16) if rms > 0 else np.zeros(padn, np.int16)
+    tail = np.round(rng.normal(0, rms, padn)).astype(np.int16) if rms > 0 else np.zeros(padn, np.int16)
+    return _noisy(np.concatenate([lead, x, tail]), dither, seed + 1)
+
+
+def _expected_tokens(job: _PartJob, tok: int, frames_speech: int, slack: float) -> int:
+    """Index just past the tokens expected in ``frames_speech`` frames of speech, plus slack."""
+    budget = frames_speech / 100.0 * job.phones_per_s * (1.0 + slack)
+    i = tok
+    acc = 0.0
+    while i < len(job.words) and acc < budget:
+        acc += job.nphones[i]
+        i += 1
+    return i
+
+
+def _align_part(job: _PartJob) -> tuple[list[_Placed], dict[str, int]]:
+    """Walk one part of the audio block by block; return placed tokens and counters."""
+    opts = job.opts
+    cpu0 = time.process_time()
+    d = _decoder(job.extra, opts)
+    placed: list[_Placed] = []
+    stats = {"blocks": 0, "empty_blocks": 0}
+    pos_frame = job.start_frame
+    tok = job.entry
+    window = job.entry_window
+    block = opts.block_ms // FRAME_MS
+    margin = opts.commit_margin_ms // FRAME_MS
+    while pos_frame < job.end_frame and tok < len(job.words):
+        end_frame = min(job.end_frame, pos_frame + block)
+        if job.end_frame - end_frame < block // 3:
+            end_frame = job.end_frame  # do not leave a sliver
+        last_block = end_frame >= job.end_frame
+        sp = job.speech[pos_frame - job.start_frame : end_frame - job.start_frame]
+        n_speech = int(sp.sum())
+        if n_speech < 10 and not last_block:
+            pos_frame = end_frame
+            continue
+        first = max(0, tok - window)
+        hi = _expected_tokens(job, tok + window, n_speech, opts.exit_slack)
+        hi = min(len(job.words), max(hi, tok + window + opts.exit_slack_min))
+        entries = list(range(first, min(hi, tok + window + 1))) if window else [tok]
+        x = _read_span(job.raw, pos_frame * SAMPLES_PER_FRAME, end_frame * SAMPLES_PER_FRAME)
+        # a lead and tail of noise floor: a word right at the file's edge needs silence around it
+        x = _padded(x, opts.dither, pos_frame)
+        found = [(t, a - PAD_FRAMES, b - PAD_FRAMES, sc) for t, a, b, sc in _decode_block(d, x, job, first, hi, entries, opts)]
+        stats["blocks"] += 1
+        if not found:
+            stats["empty_blocks"] += 1
+            pos_frame = end_frame  # nothing recognisable: move on, the text waits
+            continue
+        # commit words ending before the last pause that is well inside the block
+        limit = (end_frame - pos_frame) - (0 if last_block else margin)
+        keep = [w for w in found if w[2] < limit]
+        if not last_block:
+            # end the commit at a gap between words (a pause), so the next block starts clean
+            cut = len(keep)
+            while cut > 1 and keep[cut - 1][2] + 1 >= (found[cut][1] if cut < len(found) else 10**9):
+                cut -= 1
+            if cut > 1:
+                keep = keep[:cut]
+        if not keep:
+            if last_block:
+                break
+            # nothing settled inside this block: take the first word and go on from it
+            keep = found[:1]
+        for t, a, b, sc in keep:
+            a_ms = max(0, (pos_frame + a) * FRAME_MS)
+            b_ms = min(job.end_frame * FRAME_MS, max(a_ms, (pos_frame + b + 1) * FRAME_MS))
+            placed.append(_Placed(t, a_ms, b_ms, sc))
+        tok = keep[-1][0] + 1
+        window = 0
+        if last_block:
+            break
+        next_start = pos_frame + keep[-1][2] + 1
+        if len(keep) < len(found):
+            gap_end = pos_frame + found[len(keep)][1]
+            next_start = (next_start + gap_end) // 2
+        pos_frame = max(next_start, pos_frame + 1)
+    stats["cpu_ms"] = int((time.process_time() - cpu0) * 1000)
+    return placed, stats
+
+
+# ---------------------------------------------------------------- edges
+
+
+def _loud_runs(raw: str, lo_ms: int, hi_ms: int) -> tuple[np.ndarray, int] | None:
+    """Loud (speech-like) milliseconds in [lo_ms, hi_ms): 5 ms RMS windows at a 1 ms hop
+    against a threshold between the local floor and peak; dips under 30 ms (stop closures)
+    are bridged and blips under 20 ms dropped. Returns (mask, lo_ms) or None when flat."""
+    lo_ms = max(0, lo_ms)  # past the file's start there is no floor to measure
+    x = _read_span(raw, lo_ms * 16, hi_ms * 16 + 80).astype(np.float64)
+    win = 80  # 5 ms
+    c = np.concatenate([[0.0], np.cumsum(x * x)])
+    e = (c[win:] - c[:-win])[::16] / win
+    db = 10 * np.log10(e + 1.0) - 90.31
+    floor = float(np.percentile(db, 10))
+    peak = float(np.percentile(db, 90))
+    if peak - floor < MIN_SNR_DB:
+        return None  # noisy: the decoder's edge is better than an energy guess
+    thr = floor + max(6.0, 0.25 * (peak - floor))
+    loud = db > thr
+    loud = _fill_runs(loud, False, 30)
+    loud = _fill_runs(loud, True, 20)
+    return loud[: hi_ms - lo_ms], lo_ms
+
+
+def _fill_runs(mask: np.ndarray, value: bool, shorter: int) -> np.ndarray:
+    """Flip runs of ``value`` shorter than ``shorter`` that lie between other runs."""
+    m = mask.copy()
+    d = np.diff(np.concatenate([[not value], m == value, [not value]]).astype(np.int8))
+    starts = np.flatnonzero(d == 1)
+    ends = np.flatnonzero(d == -1)
+    for a, b in zip(starts, ends):
+        if b - a < shorter and a > 0 and b < len(m):
+            m[a:b] = not value
+    return m
+
+
+def _snap(raw: str, t_ms: int, back_ms: int, fwd_ms: int, lo_limit: int, offset: bool = False) -> int | None:
+    """The speech edge that ``t_ms`` belongs to.
+
+    A start inside loud audio moves back to where that loud stretch began (a long "um"
+    whose opening the decoder gave to silence); a start in quiet moves forward to the
+    next onset. ``offset`` does the mirror image for ends. ``lo_limit`` bounds the move
+    (the previous segment's end, for a start).
+    """
+    pad = max(back_ms, fwd_ms) + 500
+    got = _loud_runs(raw, t_ms - pad, t_ms + pad)
+    if got is None:
+        return None
+    loud, lo = got
+    i = t_ms - lo
+    if offset:
+        loud = loud[::-1]
+        i = len(loud) - 1 - i
+    if i < 0 or i >= len(loud):
+        return None
+    if loud[i]:
+        if back_ms <= 0:
+            return None
+        j = i
+        while j > 0 and loud[j - 1] and i - j < back_ms:
+            j -= 1
+        if j > 0 and loud[j - 1]:
+            return None  # loud all the way back: no edge in reach
+        if j < QUIET_MS or loud[j - QUIET_MS : j].any():
+            return None
+        k = j
+    else:
+        nxt = np.flatnonzero(loud[i : i + fwd_ms + 1])
+        if not len(nxt):
+            return None
+        k = i + int(nxt[0])
+        if k < QUIET_MS or loud[k - QUIET_MS : k].any():
+            return None
+    out = lo + (k if not offset else len(loud) - 1 - k + 1)
+    if not offset and out < lo_limit:
+        return None
+    if offset and out > lo_limit:
+        return None
+    return out
+
+
+# ---------------------------------------------------------------- assembly
+
+
+def _partition(audio: _Audio, speech: np.ndarray, jobs: int) -> list[tuple[int, int]]:
+    n = len(audio.db)
+    if jobs <= 1 or n < 2 * 6000:
+        return [(0, n)]
+    parts = []
+    lo = 0
+    for j in range(1, jobs):
+        target = n * j // jobs
+        cut = _quiet_cut(audio.db, target - 1000, target + 1000)
+        parts.append((lo, cut))
+        lo = cut
+    parts.append((lo, n))
+    return [p for p in parts if p[1] > p[0]]
+
+
+def _run_jobs(jobs: list[_PartJob], n: int) -> Iterator[tuple[list[_Placed], dict[str, int]]]:
+    if n <= 1 or len(jobs) <= 1:
+        for j in jobs:
+            yield _align_part(j)
+        return
+    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
+    with ctx.Pool(min(n, len(jobs))) as pool:
+        yield from pool.imap(_align_part, jobs)
+
+
+def run(request: AlignRequest) -> Alignment:
+    """The speech engine: see the module docstring."""
+    if request.media is None:
+        raise InputError("the speech engine needs a media file with audio")
+    if not request.media.has_audio:
+        raise InputError(f"{request.media.path}: no audio stream; the speech engine aligns to speech")
+    opts = SpeechOptions.from_mapping(request.options)
+    tr = request.transcript
+    segs = tr.segments
+    lex = Lexicon()
+    tokens = tokenize(segs, lex)
+    jobs_n = max(1, int(request.jobs or 1))
+    with tempfile.TemporaryDirectory(prefix="clipper-speech-") as tmp:
+        audio = _read_audio(request.media.path, tmp, request)
+        speech = _activity(audio.db)
+        placed: dict[int, _Placed] = {}
+        stats: dict[str, Any] = {"tokens": len(tokens), "oov": len(lex.extra)}
+        if tokens and len(audio.db):
+            placed = _align_all(audio, speech, tokens, lex, opts, jobs_n, request, stats)
+        out_segs = _assemble(segs, tokens, placed, audio, opts)
+    n_spoken = sum(1 for s in segs if s.spoken)
+    n_placed = sum(1 for s in out_segs if s.spoken and s.confidence is not None and s.confidence > 0)
+    stats.update({"segments": len(segs), "spoken": n_spoken, "placed": n_placed, "unplaced": n_spoken - n_placed})
+    return Alignment(
+        transcript=replace(tr, segments=tuple(out_segs)),
+        engine="speech",
+        media=request.media,
+        settings={"jobs": jobs_n, "block_ms": opts.block_ms, "model": "pocketsphinx en-us (bundled)"},
+        stats=stats,
+    )
+
+
+def _align_all(
+    audio: _Audio,
+    speech: np.ndarray,
+    tokens: list[Token],
+    lex: Lexicon,
+    opts: SpeechOptions,
+    jobs_n: int,
+    request: AlignRequest,
+    stats: dict[str, Any],
+) -> dict[int, _Placed]:
+    words = [t.word for t in tokens]
+    nph = [t.nphones for t in tokens]
+    seg_of = [t.seg for t in tokens]
+    total_speech = max(1, int(speech.sum()))
+    phones_per_s = sum(nph) / (total_speech / 100.0)
+    parts = _partition(audio, speech, jobs_n)
+    cum_speech = np.concatenate([[0], np.cumsum(speech)])
+    cum_ph = np.concatenate([[0], np.cumsum(nph)])
+    jobs: list[_PartJob] = []
+    for a, b in parts:
+        share = cum_speech[a] / total_speech
+        entry = int(np.searchsorted(cum_ph, share * cum_ph[-1]))
+        entry = min(entry, len(tokens) - 1)
+        window = 0 if a == 0 else max(60, len(tokens) // 50)
+        jobs.append(
+            _PartJob(audio.raw, a, b, entry, window, words, nph, seg_of, dict(lex.extra), phones_per_s, speech[a:b], opts)
+        )
+    results: list[tuple[list[_Placed], dict[str, int]]] = []
+    for k, res in enumerate(_run_jobs(jobs, jobs_n)):
+        results.append(res)
+        request.report("align", k + 1, len(jobs))
+    placed: dict[int, _Placed] = {}
+    stats["blocks"] = sum(r[1]["blocks"] for r in results)
+    stats["empty_blocks"] = sum(r[1]["empty_blocks"] for r in results)
+    stats["worker_cpu_s"] = round(sum(r[1]["cpu_ms"] for r in results) / 1000, 2)
+    stats["parts"] = len(parts)
+    # chain parts: a later part's words must come after the earlier part's; when a part's
+    # guessed entry overlaps or leaves a gap, redo its start from the confirmed point
+    redo = 0
+    for k, (pl, _) in enumerate(results):
+        if k == 0 or not pl:
+            for p in pl:
+                placed[p.tok] = p
+            continue
+        prev_last = max(placed) if placed else -1
+        first_tok = pl[0].tok
+        if first_tok != prev_last + 1:
+            redo += 1
+            # decode this part again from the confirmed word, up to where it rejoins its own path
+            prev_end_ms = placed[prev_last].end if placed else 0
+            start_frame = max(parts[k - 1][0], prev_end_ms // FRAME_MS)
+            job = replace(
+                jobs[k],
+                start_frame=start_frame,
+                entry=prev_last + 1,
+                entry_window=0,
+                speech=speech[start_frame : parts[k][1]],
+            )
+            rejoin = _rejoin(job, pl, start_frame)
+            fixed, _ = _align_part(replace(job, end_frame=rejoin[0]) if rejoin else job)
+            pl = [p for p in fixed if p.tok > prev_last] + (
+                [p for p in pl if p.tok >= rejoin[1] and p.start >= rejoin[0] * FRAME_MS] if rejoin else []
+            )
+        for p in pl:
+            if p.tok > (max(placed) if placed else -1):
+                placed[p.tok] = p
+    stats["junction_redos"] = redo
+    return placed
+
+
+def _rejoin(job: _PartJob, pl: list[_Placed], start_frame: int) -> tuple[int, int] | None:
+    """A point well after the junction where the part's own path can be trusted again."""
+    horizon = start_frame + 3 * job.opts.block_ms // FRAME_MS
+    for p in pl:
+        if p.start // FRAME_MS >= horizon:
+            return p.start // FRAME_MS, p.tok
+    return None
+
+
+def _assemble(
+    segs: Sequence[Segment], tokens: list[Token], placed: dict[int, _Placed], audio: _Audio, opts: SpeechOptions
+) -> list[Segment]:
+    """Words and segments with times, confidences and refined edges."""
+    scores = np.array([p.score for p in placed.values()]) if placed else np.zeros(1)
+    med = float(np.median(scores))
+    mad = float(np.median(np.abs(scores - med))) or 1.0
+    by_word: dict[tuple[int, int], list[_Placed]] = {}
+    for ti, p in placed.items():
+        t = tokens[ti]
+        by_word.setdefault((t.seg, t.idx), []).append(p)
+    out: list[Segment] = []
+    for si, s in enumerate(segs):
+        words: list[Word] = []
+        for wi, w in enumerate(s.words):
+            ps_ = by_word.get((si, wi))
+            if not ps_:
+                words.append(Word(w.text))
+                continue
+            a = min(p.start for p in ps_)
+            b = max(p.end for p in ps_)
+            z = (min(p.score for p in ps_) - med) / (3 * mad)
+            conf = round(1.0 / (1.0 + math.exp(-2.0 * (z + 1.0))), 3)
+            words.append(Word(w.text, a, b, conf))
+        words = _fill_words(words)
+        timed = [w for w in words if w.confidence]
+        if not s.words or not timed:
+            out.append(s.with_times(None, None, words=tuple(words), confidence=None))
+            continue
+        start = next(w.start for w in words if w.start is not None)
+        end = next(w.end for w in reversed(words) if w.end is not None)
+        assert start is not None and end is not None
+        prev_end = next((o.end for o in reversed(out) if o.end is not None), 0)
+        if opts.snap_start_ms:
+            # a swallowed pause can make the first word long: its onset may lie anywhere in it
+            first_end = next(w.end for w in words if w.end is not None)
+            assert first_end is not None
+            reach = max(opts.snap_start_ms, min(1500, first_end - start - 20))
+            on = _snap(audio.raw, start, opts.snap_back_ms, reach, prev_end)
+            if on is not None and on < end:
+                start = on
+        if opts.snap_end_ms:
+            nxt = next((p.start for p in by_word.get((si + 1, 0), [])), 10**12)
+            off = _snap(audio.raw, end, opts.snap_end_ms, opts.snap_end_back_ms, nxt, offset=True)
+            if off is not None and off > start:
+                end = off
+        words = _clamp(words, start, end)
+        conf = round(float(np.mean([w.confidence or 0.0 for w in words])) * len(timed) / len(words), 3)
+        out.append(s.with_times(start, end, words=tuple(words), confidence=conf))
+    return _place_events(out, audio)
+
+
+def _fill_words(words: list[Word]) -> list[Word]:
+    """Unplaced words inside a placed stretch get times between their neighbours (confidence 0)."""
+    out = list(words)
+    n = len(out)
+    i = 0
+    while i < n:
+        if out[i].start is not None:
+            i += 1
+            continue
+        j = i
+        while j < n and out[j].start is None:
+            j += 1
+        left = out[i - 1].end if i > 0 else None
+        right = out[j].start if j < n else None
+        if left is not None and right is not None and right >= left:
+            span = right - left
+            for k in range(i, j):
+                a = left + span * (k - i) // (j - i)
+                b = left + span * (k - i + 1) // (j - i)
+                out[k] = Word(out[k].text, a, b, 0.0)
+        i = j
+    return out
+
+
+def _clamp(words: list[Word], start: int, end: int) -> list[Word]:
+    out = []
+    for w in words:
+        if w.start is None or w.end is None:
+            out.append(w)
+            continue
+        a = min(max(w.start, start), end)
+        b = min(max(w.end, a), end)
+        out.append(Word(w.text, a, b, w.confidence))
+    if out and out[0].start is not None and out[0].start != start:
+        out[0] = Word(out[0].text, start, max(start, out[0].end or start), out[0].confidence)
+    return out
+
+
+def _place_events(segs: list[Segment], audio: _Audio) -> list[Segment]:
+    """Non-speech events ([laughter]) and unplaced lines sit in the gap between neighbours."""
+    out = list(segs)
+    dur = len(audio.db) * FRAME_MS
+    for i, s in enumerate(out):
+        if s.placed:
+            continue
+        left = next((out[j].end for j in range(i - 1, -1, -1) if out[j].placed), 0)
+        right = next((out[j].start for j in range(i + 1, len(out)) if out[j].placed), dur)
+        assert left is not None and right is not None
+        if right < left:
+            right = left
+        if s.spoken:
+            out[i] = s.with_times(left, right, confidence=0.0)
+        else:
+            out[i] = s.with_times(left, right, confidence=0.0 if right > left else None)
+    return out

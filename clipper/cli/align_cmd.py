@@ -1,0 +1,130 @@
+"""``clipper align [MEDIA] TRANSCRIPT [--reference REF] -o X.align.json``."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ..align import ENGINES
+from ..errors import InputError
+from ..io import check_writable
+from . import app
+from .common import JSON, QUIET, emit_json, note, progress
+
+_EPILOG = (
+    "Examples:\n\n"
+    "  clipper align talk.mp4 talk.txt -o talk.align.json\n\n"
+    "  clipper align talk.txt --reference talk.youtube.vtt -o talk.align.json\n\n"
+    '  clipper align talk.mp4 talk.txt --engine activity --anchor "world model@1:02:03" -o talk.align.json'
+)
+
+
+def split_inputs(inputs: list[str], reference: str | None) -> tuple[str | None, str]:
+    """``[MEDIA] TRANSCRIPT`` -> (media, transcript); one positional needs ``--reference``."""
+    if len(inputs) == 2:
+        return inputs[0], inputs[1]
+    if len(inputs) == 1:
+        if reference is None:
+            raise InputError(
+                f"{inputs[0]}: no media and no --reference; give MEDIA TRANSCRIPT, or TRANSCRIPT --reference REF"
+            )
+        return None, inputs[0]
+    raise InputError(f"expected [MEDIA] TRANSCRIPT, got {len(inputs)} paths; give at most a media file and a transcript")
+
+
+def _must_be_file(path: str, what: str) -> None:
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{p}: no such {what} file; check the path")
+    if p.is_dir():
+        raise InputError(f"{p}: is a folder; give a {what} file")
+
+
+@app.command(
+    "align",
+    no_args_is_help=True,
+    epilog=_EPILOG,
+    help="Put a transcript on the media's timeline (or a reference track's) and write X.align.json.",
+)
+def align_command(
+    inputs: list[str] = typer.Argument(
+        ..., metavar="[MEDIA] TRANSCRIPT", help="The media file and the transcript; MEDIA may be left out with --reference."
+    ),
+    output: str = typer.Option(..., "--output", "-o", metavar="FILE", help="The alignment file to write (X.align.json)."),
+    reference: Optional[str] = typer.Option(
+        None, "--reference", "-r", metavar="REF", help="A timed track of the same speech: SRT, VTT (YouTube auto-captions), Whisper JSON."
+    ),
+    engine: str = typer.Option(
+        "auto", "--engine", "-e", metavar="NAME", help="auto, " + ", ".join(ENGINES) + " (auto: reference if given, else the best for the media)."
+    ),
+    anchor: list[str] = typer.Option(
+        [], "--anchor", "-a", metavar="TEXT@TIME", help='A known point "TEXT@TIME" (TIME as h:mm:ss[.mmm], mm:ss or seconds); repeatable.'
+    ),
+    language: Optional[str] = typer.Option(None, "--language", metavar="LANG", help="Spoken language (e.g. en); default: from the transcript."),
+    jobs: int = typer.Option(1, "--jobs", "-j", metavar="N", help="Worker processes an engine may use."),
+    option: list[str] = typer.Option(
+        [], "--option", "-O", metavar="KEY=VALUE", help="Engine setting KEY=VALUE (values read as int, float, bool or text); repeatable."
+    ),
+    fmt: Optional[str] = typer.Option(None, "--format", "-f", metavar="FORMAT", help="Transcript format (default: detected)."),
+    encoding: Optional[str] = typer.Option(None, "--encoding", metavar="ENCODING", help="Text encoding of transcript and reference (default: UTF-8 or BOM)."),
+    segments: str = typer.Option("auto", "--segments", metavar="auto|lines|sentences", help="Plain-text segmentation: auto, lines or sentences."),
+    force: bool = typer.Option(
+        False, "--force", help="Replace an existing output file; go on where the engine would refuse the reference."
+    ),
+    quiet: bool = QUIET,
+    as_json: bool = JSON,
+) -> None:
+    from ..alignfile import save
+    from ..pipeline import SEGMENTATIONS, align_files, parse_anchor, parse_options, summarize
+
+    media, transcript = split_inputs(inputs, reference)
+    # cheap checks first, so a typo never costs a long alignment
+    if engine != "auto" and engine not in ENGINES:
+        raise InputError(f"--engine {engine!r}: choose one of auto, {', '.join(ENGINES)}")
+    if segments not in SEGMENTATIONS:
+        raise InputError(f"--segments {segments!r}: choose one of {', '.join(SEGMENTATIONS)}")
+    if jobs < 1:
+        raise InputError(f"--jobs {jobs}: give 1 or more worker processes")
+    anchors = [parse_anchor(a) for a in anchor]
+    options = parse_options(option)
+    _must_be_file(transcript, "transcript")
+    if media is not None:
+        _must_be_file(media, "media")
+    if reference is not None:
+        _must_be_file(reference, "reference")
+    check_writable(output, force)
+
+    t0 = time.perf_counter()
+    with progress(quiet) as bar:
+        al = align_files(
+            transcript,
+            media,
+            reference_path=reference,
+            engine=engine,
+            anchors=anchors,
+            language=language,
+            jobs=jobs,
+            options=options,
+            progress=bar,
+            force=force,
+            encoding=encoding,
+            segmentation=segments,
+            fmt=fmt,
+        )
+    wall = time.perf_counter() - t0
+    save(al, output, force=force)
+    summary = {**summarize(al), "wall_s": round(wall, 3), "output": output}
+    if as_json:
+        emit_json(summary)
+    for w in summary["warnings"]:
+        note(f"clipper: warning: {w}", quiet)
+    conf = summary["mean_confidence"]
+    note(
+        f"clipper: aligned {summary['segments']} segments with {summary['engine']}: "
+        f"{summary['placed']} placed, {summary['unplaced']} not placed, "
+        f"mean confidence {'-' if conf is None else f'{conf:.2f}'}, {wall:.2f} s -> {output}",
+        quiet,
+    )

@@ -1,0 +1,230 @@
+"""``clipper find``, ``takeaways``, ``topics`` and ``cut``: from an alignment to clips."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ..errors import InputError
+from ..timecode import format_clock
+from . import app
+from .common import FORCE, JSON, QUIET, emit_json, note, progress
+
+
+def _clock(ms: int | None) -> str:
+    if ms is None:
+        return "--:--"
+    return f"{format_clock(ms)}.{ms % 1000:03d}"
+
+
+def _load(path: str):  # type: ignore[no-untyped-def]
+    from ..alignfile import load
+
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{p}: no such alignment file; make one with 'clipper align'")
+    return load(p)
+
+
+@app.command(
+    "find",
+    no_args_is_help=True,
+    help="Find where a quote is said: ranked matches with times, scores and the matched text.",
+    epilog=(
+        "Examples:\n\n"
+        '  clipper find talk.align.json "I just turned down OpenAI"\n\n'
+        '  clipper find talk.align.json "the infinit game" --top 3 --json'
+    ),
+)
+def find_command(
+    alignment: str = typer.Argument(..., help="The alignment file (X.align.json)."),
+    query: str = typer.Argument(..., help="The quote, as well as you remember it (typos and dropped fillers are fine)."),
+    top: int = typer.Option(5, "--top", "-n", help="How many matches to show."),
+    as_json: bool = JSON,
+) -> None:
+    from ..search import find
+
+    if top < 1:
+        raise InputError(f"--top {top}: give 1 or more")
+    al = _load(alignment)
+    matches = find(al, query, top=top)
+    if as_json:
+        emit_json({"query": query, "matches": [m.to_dict() for m in matches]})
+        return
+    if not matches:
+        typer.echo("no match")
+        return
+    for k, m in enumerate(matches, start=1):
+        typer.echo(f"{k}. {m.score:5.1f}%  {_clock(m.start)} - {_clock(m.end)}  {m.text}")
+
+
+@app.command(
+    "takeaways",
+    no_args_is_help=True,
+    help="Resolve each takeaway's timestamp hints by evidence: the chosen reading, the rejected ones and why.",
+    epilog="Examples:\n\n  clipper takeaways talk.align.json\n\n  clipper takeaways talk.align.json --json",
+)
+def takeaways_command(
+    alignment: str = typer.Argument(..., help="The alignment file (X.align.json) of a transcript with takeaways."),
+    as_json: bool = JSON,
+) -> None:
+    from ..resolve import resolve_takeaways
+
+    al = _load(alignment)
+    resolved = resolve_takeaways(al)
+    if as_json:
+        emit_json({"duration": al.duration, "takeaways": [r.to_dict() for r in resolved]})
+        return
+    if not resolved:
+        typer.echo("no takeaways in this transcript")
+        return
+    for r in resolved:
+        typer.echo(f"{r.index}. {r.takeaway.title}")
+        for h in r.hints:
+            if h.chosen is None:
+                typer.echo(f"   {h.hint.raw}: no possible reading")
+            else:
+                c = h.chosen
+                typer.echo(f"   {h.hint.raw} -> {format_clock(c.reading.ms)} ({c.reading.form}, {h.confidence}): {c.reason}")
+            for v in h.rejected:
+                typer.echo(f"      rejected {format_clock(v.reading.ms)} ({v.reading.form}): {v.reason}")
+
+
+@app.command(
+    "topics",
+    no_args_is_help=True,
+    help="Locate each topic by the passages that discuss it most.",
+    epilog="Examples:\n\n  clipper topics talk.align.json\n\n  clipper topics talk.align.json --top 1 --json",
+)
+def topics_command(
+    alignment: str = typer.Argument(..., help="The alignment file (X.align.json) of a transcript with topics."),
+    top: int = typer.Option(3, "--top", "-n", help="Passages to show a topic."),
+    as_json: bool = JSON,
+) -> None:
+    from ..search import PassageIndex, locate_topic
+
+    al = _load(alignment)
+    index = PassageIndex(al)
+    rows = []
+    for k, t in enumerate(al.transcript.topics, start=1):
+        rows.append((k, t.title, locate_topic(index, t.title, top=top)))
+    if as_json:
+        emit_json({"topics": [{"index": k, "title": title, "passages": [p.to_dict() for p in ps]} for k, title, ps in rows]})
+        return
+    if not rows:
+        typer.echo("no topics in this transcript")
+        return
+    for k, title, ps in rows:
+        typer.echo(f"{k}. {title}")
+        if not ps:
+            typer.echo("   no passage uses its words")
+        for p in ps:
+            typer.echo(f"   {_clock(p.start)} - {_clock(p.end)}  score {p.score:.1f}  [{', '.join(p.hits)}]  {p.text[:80]}")
+
+
+@app.command(
+    "cut",
+    no_args_is_help=True,
+    help="Cut clips for quotes, takeaways, topics or ranges, with per-clip SRT/VTT and a manifest.",
+    epilog=(
+        "Examples:\n\n"
+        '  clipper cut talk.mp4 talk.align.json --quote "I just turned down OpenAI" -o clips/\n\n'
+        "  clipper cut talk.mp4 talk.align.json --takeaway 1 --takeaway 2 --mode fast -o clips/\n\n"
+        "  clipper cut talk.mp4 talk.align.json --range 1:00-1:30 --burn --vertical --concat -o clips/"
+    ),
+)
+def cut_command(
+    media: str = typer.Argument(..., help="The media file the alignment was made for."),
+    alignment: str = typer.Argument(..., help="The alignment file (X.align.json)."),
+    output: str = typer.Option(..., "--output", "-o", help="Folder for the clips, their subtitles and the manifest."),
+    quote: list[str] = typer.Option([], "--quote", "-Q", help="A quote to cut (found fuzzily); repeatable."),
+    takeaway: list[str] = typer.Option([], "--takeaway", "-T", help="A takeaway number (N, or N.K for its K-th hint); repeatable."),
+    topic: list[str] = typer.Option([], "--topic", help="A topic number or words; its best passage is cut; repeatable."),
+    range_: list[str] = typer.Option([], "--range", "-R", help="A time range START-END (e.g. 1:02-1:30.5); repeatable."),
+    mode: str = typer.Option("accurate", "--mode", "-m", help="accurate (re-encode, frame-exact) or fast (stream copy, start on a keyframe)."),
+    handle_before: int = typer.Option(250, "--handle-before", help="ms kept before the first word (stops in the pause before it)."),
+    handle_after: int = typer.Option(400, "--handle-after", help="ms kept after the last word (stops in the pause after it)."),
+    fade: int = typer.Option(0, "--fade", help="Fade in and out over this many ms (accurate mode)."),
+    burn: bool = typer.Option(False, "--burn", help="Burn the subtitles into the picture (accurate mode; sidecar files if impossible)."),
+    concat: bool = typer.Option(False, "--concat", help="Also join the clips into one supercut."),
+    vertical: bool = typer.Option(False, "--vertical", help="Crop to 9:16 (accurate mode)."),
+    x_offset: Optional[int] = typer.Option(None, "--x-offset", help="Left edge of the 9:16 crop in source pixels (default: centred)."),
+    min_score: float = typer.Option(80.0, "--min-score", help="Lowest match score (0-100) a --quote may have."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan and the ffmpeg commands; write nothing."),
+    force: bool = FORCE,
+    quiet: bool = QUIET,
+    as_json: bool = JSON,
+) -> None:
+    from ..clips import PlanOptions, build_requests, plan
+    from ..cut import CutOptions, fps_fraction, keyframes_for, make_clips
+    from ..media import probe
+
+    if mode not in ("accurate", "fast"):
+        raise InputError(f"--mode {mode!r}: choose accurate or fast")
+    if handle_before < 0 or handle_after < 0 or fade < 0:
+        raise InputError("--handle-before, --handle-after and --fade are ms, not negative")
+    if mode == "fast" and (fade or burn or vertical):
+        raise InputError("--fade, --burn and --vertical re-encode the picture; use --mode accurate")
+    if not (quote or takeaway or topic or range_):
+        raise InputError("nothing to cut: give --quote, --takeaway, --topic or --range")
+    from ..cut import check_folder
+
+    check_folder(Path(output), force)
+    al = _load(alignment)
+    info = probe(media)
+    if al.media is not None and abs(al.media.duration - info.duration) > max(2000, info.duration // 100):
+        note(
+            f"clipper: warning: {media} lasts {format_clock(info.duration)} but the alignment was made for "
+            f"{format_clock(al.media.duration)} of media; is it the same file?",
+            quiet,
+        )
+    requests = build_requests(al, quotes=quote, takeaways=takeaway, topics=topic, ranges=range_, min_score=min_score)
+    options = PlanOptions(handle_before=handle_before, handle_after=handle_after, mode=mode)
+    fps = fps_fraction(info)
+    keys = keyframes_for(info, [r.start - handle_before for r in requests]) if mode == "fast" else None
+    clips = plan(requests, al, info.duration, options, fps=fps, keyframes=keys)
+    with progress(quiet) as bar:
+        result = make_clips(
+            al,
+            info,
+            clips,
+            output,
+            CutOptions(mode=mode, fade=fade, burn=burn, vertical=vertical, x_offset=x_offset, concat=concat, force=force, dry_run=dry_run),
+            progress=bar,
+        )
+    for n in result.notes:
+        note(f"clipper: {n}", quiet)
+    if as_json:
+        emit_json(
+            {
+                **result.manifest.to_dict(),
+                "folder": str(result.folder),
+                "dry_run": dry_run,
+                "notes": list(result.notes),
+                "clip_notes": {str(k): list(v) for k, v in result.per_clip_notes.items()},
+                "supercut": result.supercut,
+                "commands": [list(c) for c in result.commands],
+                "seconds": round(result.seconds, 3),
+            }
+        )
+        return
+    if dry_run:
+        for c in result.commands:
+            typer.echo(shlex.join(c))
+    for c in result.manifest.clips:
+        extra = "; ".join(result.per_clip_notes.get(c.index, ()))
+        note(
+            f"{c.file}: {_clock(c.source_start)} - {_clock(c.source_end)} ({c.duration / 1000:.3f} s, "
+            f"handles {c.handle_before}/{c.handle_after} ms) {c.label[:50]!r}" + (f" [{extra}]" if extra else ""),
+            quiet,
+        )
+    verb = "would cut" if dry_run else "cut"
+    note(
+        f"clipper: {verb} {len(result.manifest.clips)} clip(s) ({mode}) into {result.folder}"
+        + (f", supercut {result.supercut}" if result.supercut else "")
+        + ("" if dry_run else f" in {result.seconds:.2f} s"),
+        quiet,
+    )

@@ -1,0 +1,109 @@
+"""``clipper subtitles X.align.json -o out.srt|out.vtt`` with the layout options."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Optional
+
+import typer
+
+from ..errors import InputError
+from . import app
+from .common import FORCE, JSON, QUIET, emit_json, note
+
+_EPILOG = (
+    "Examples:\n\n"
+    "  clipper subtitles talk.align.json -o talk.srt\n\n"
+    "  clipper subtitles talk.align.json -o talk.vtt --karaoke\n\n"
+    "  clipper subtitles talk.align.json -o talk.srt --max-chars 37 --max-cps 20 --fps 24000/1001 --notes drop"
+)
+
+# NTSC rates people type as decimals
+_NTSC = {"23.976": (24000, 1001), "23.98": (24000, 1001), "29.97": (30000, 1001), "47.952": (48000, 1001),
+         "59.94": (60000, 1001), "119.88": (120000, 1001)}
+
+
+def parse_fps(text: str) -> tuple[int, int]:
+    """``25``, ``25/1``, ``24000/1001`` or ``29.97`` -> (num, den).
+
+    >>> parse_fps("24000/1001"), parse_fps("29.97"), parse_fps("25")
+    ((24000, 1001), (30000, 1001), (25, 1))
+    """
+    t = text.strip()
+    if t in _NTSC:
+        return _NTSC[t]
+    try:
+        if "/" in t:
+            a, b = t.split("/", 1)
+            f = Fraction(int(a), int(b))
+        else:
+            f = Fraction(t).limit_denominator(1001)
+    except (ValueError, ZeroDivisionError):
+        raise InputError(f"--fps {text!r}: not a frame rate; give e.g. 25, 29.97 or 24000/1001") from None
+    if f <= 0:
+        raise InputError(f"--fps {text!r}: must be positive")
+    return f.numerator, f.denominator
+
+
+@app.command(
+    "subtitles",
+    no_args_is_help=True,
+    epilog=_EPILOG,
+    help="Write SRT or WebVTT subtitles from an alignment file, laid out by the Netflix/BBC conventions.",
+)
+def subtitles_command(
+    alignment: str = typer.Argument(..., metavar="X.align.json", help="The alignment file written by 'clipper align'."),
+    output: str = typer.Option(..., "--output", "-o", help="The subtitle file to write: .srt or .vtt (chosen by the extension)."),
+    max_chars: int = typer.Option(42, "--max-chars", help="Characters a line (Netflix: 42; BBC: about 37)."),
+    max_lines: int = typer.Option(2, "--max-lines", help="Lines a cue."),
+    max_cps: float = typer.Option(17.0, "--max-cps", help="Reading speed in characters a second (Netflix adult template: 17; ceiling 20)."),
+    min_duration: int = typer.Option(833, "--min-duration", help="Shortest cue in ms (grown into following silence only)."),
+    max_duration: int = typer.Option(7000, "--max-duration", help="Longest cue in ms; longer speech is split."),
+    min_gap_frames: int = typer.Option(2, "--min-gap-frames", help="Frames between two cues."),
+    close_gap_frames: int = typer.Option(12, "--close-gap-frames", help="Close gaps this short (frames) down to --min-gap-frames; 0 = off."),
+    fps: Optional[str] = typer.Option(None, "--fps", help="Frame rate for the frame gaps (25, 29.97, 24000/1001); default: the media's, else 25."),
+    lead_in: int = typer.Option(0, "--lead-in", help="ms a cue may start before its first word (into silence only)."),
+    lead_out: int = typer.Option(0, "--lead-out", help="ms a cue may stay after its last word (into silence only)."),
+    merge_gap: int = typer.Option(1000, "--merge-gap", help="Largest pause (ms) between two segments that may share a cue."),
+    no_merge: bool = typer.Option(False, "--no-merge", help="Never put two segments in one cue."),
+    karaoke: bool = typer.Option(False, "--karaoke", help="VTT only: inline word timestamps <00:00:01.000><c>word</c>."),
+    notes: str = typer.Option("keep", "--notes", help="Non-speech notes such as [laughter]: keep (own cue when placed) or drop."),
+    force: bool = FORCE,
+    quiet: bool = QUIET,
+    as_json: bool = JSON,
+) -> None:
+    from .. import alignfile, io
+    from ..subtitles import LayoutOptions, format_for, write
+
+    fmt = format_for(output)  # a wrong extension fails before any reading
+    io.check_writable(output, force)
+    options = LayoutOptions(
+        max_chars=max_chars,
+        max_lines=max_lines,
+        max_cps=max_cps,
+        min_duration=min_duration,
+        max_duration=max_duration,
+        min_gap_frames=min_gap_frames,
+        close_gap_frames=close_gap_frames,
+        fps=parse_fps(fps) if fps is not None else None,
+        lead_in=lead_in,
+        lead_out=lead_out,
+        merge=not no_merge,
+        merge_gap=merge_gap,
+        karaoke=karaoke,
+        notes=notes,
+    )
+    al = alignfile.load(alignment)
+    stats = write(al, output, options, force=force)
+    if as_json:
+        emit_json({"output": output, "format": fmt, **stats.to_dict()})
+    else:
+        extra = []
+        if stats.segments_skipped:
+            extra.append(f"{stats.segments_skipped} segments not placed, skipped")
+        if stats.cps_violations:
+            extra.append(f"{stats.cps_violations} cues faster than {max_cps:g} cps")
+        if stats.notes_no_room:
+            extra.append(f"{stats.notes_no_room} notes had no room")
+        more = f" ({'; '.join(extra)})" if extra else ""
+        note(f"wrote {output}: {stats.cues} cues{more}", quiet)

@@ -1,0 +1,180 @@
+"""Benchmark the activity engine (and cue mapping, anchors) against truth; uniform as the floor.
+
+Each case runs in its own child process, so wall time and peak memory are the case's own
+(peak RSS of the engine process, and of its children: ffmpeg and decode workers).
+
+    python scripts/bench_activity.py                 # the default cases (no 8-hour run)
+    python scripts/bench_activity.py --case full     # the 8-hour file: speed and memory
+    python scripts/bench_activity.py --case noisy    # needs scripts/make_noisy.py first
+
+Cases: tts1h, tts10, full, noisy, noisy_anchors, noisy_wrong_anchor, source (seed.source.srt,
+no audio), real (../shared/data). Prints JSON. Transcript line i is truth segment i; only
+"scored" segments count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("CLIPPER_SHARED", ROOT.parent / "shared"))
+TTS = SHARED / "bench" / "tts"
+NOISY = Path(os.environ.get("CLIPPER_BENCH_TMP", "/tmp/clipper-bench"))
+
+CASES: dict[str, dict[str, Any]] = {
+    "tts10": {"transcript": TTS / "seed_tts_10min.transcript.txt", "media": TTS / "seed_tts_10min.mp4", "truth": TTS / "seed_tts_10min.truth.json"},
+    "tts1h": {"transcript": TTS / "seed_tts_1h.transcript.txt", "media": TTS / "seed_tts_1h.opus", "truth": TTS / "seed_tts_1h.truth.json"},
+    "full": {"transcript": TTS / "seed_tts.transcript.txt", "media": TTS / "seed_tts.opus", "truth": TTS / "seed_tts.truth.json"},
+    "noisy": {"transcript": NOISY / "seed_tts_10min_noisy12.transcript.txt", "media": NOISY / "seed_tts_10min_noisy12.flac", "truth": NOISY / "seed_tts_10min_noisy12.truth.json"},
+    "noisy_anchors": {"transcript": NOISY / "seed_tts_10min_noisy12.transcript.txt", "media": NOISY / "seed_tts_10min_noisy12.flac", "truth": NOISY / "seed_tts_10min_noisy12.truth.json", "anchors": "correct3"},
+    "noisy_anchors_worst": {"transcript": NOISY / "seed_tts_10min_noisy12.transcript.txt", "media": NOISY / "seed_tts_10min_noisy12.flac", "truth": NOISY / "seed_tts_10min_noisy12.truth.json", "anchors": "worst3"},
+    "noisy_wrong_anchor": {"transcript": NOISY / "seed_tts_10min_noisy12.transcript.txt", "media": NOISY / "seed_tts_10min_noisy12.flac", "truth": NOISY / "seed_tts_10min_noisy12.truth.json", "anchors": "wrong1"},
+    "source": {"transcript": SHARED / "seeds" / "000_4a3f5fdea2417d2d.txt", "reference": SHARED / "bench" / "seed.source.srt", "truth": SHARED / "bench" / "seed.truth.json"},
+}
+DEFAULT = ["tts10", "tts1h", "noisy", "noisy_anchors", "noisy_anchors_worst", "noisy_wrong_anchor", "source", "real"]
+
+
+def score(segments: Any, truth: dict[str, Any]) -> dict[str, Any]:
+    es: list[float] = []
+    ee: list[float] = []
+    conf: list[float] = []
+    n = unplaced = 0
+    for s, g in zip(segments, truth["segments"]):
+        if not g.get("scored", True):
+            continue
+        n += 1
+        if not s.placed:
+            unplaced += 1
+            continue
+        es.append(s.start - g["start"] * 1000)
+        ee.append(s.end - g["end"] * 1000)
+        conf.append(s.confidence or 0.0)
+    if not es:
+        return {"scored": n, "placed": 0.0}
+    a, b, c = np.abs(es), np.abs(ee), np.array(conf)
+    worst = np.maximum(a, b)
+    r = lambda v: round(float(v), 1)  # noqa: E731
+    return {
+        "scored": n,
+        "placed": round(1 - unplaced / n, 4),
+        "start": {"median": r(np.median(a)), "p90": r(np.percentile(a, 90)), "p99": r(np.percentile(a, 99))},
+        "end": {"median": r(np.median(b)), "p90": r(np.percentile(b, 90)), "p99": r(np.percentile(b, 99))},
+        "boundaries_within_100ms": round(float(np.mean(np.concatenate([a, b]) <= 100)), 4),
+        "confident": int(np.sum(c >= 0.5)),
+        "confident_off_by_500ms": int(np.sum((c >= 0.5) & (worst > 500))),
+        "low_confidence_off_by_500ms": int(np.sum((c < 0.5) & (worst > 500))),
+    }
+
+
+def _anchors(kind: str, truth: dict[str, Any], tr: Any, info: Any = None) -> list[Any]:
+    """correct3: at 1/4, 1/2, 3/4 of the scored segments; worst3: where the unanchored run is
+    furthest off (what a user checking the result would correct), 20+ segments apart;
+    wrong1: the middle segment, 10 s late."""
+    from clipper.align import AlignRequest, Anchor, align
+
+    segs = [i for i, g in enumerate(truth["segments"]) if g.get("scored", True)]
+    if kind == "correct3":
+        picks = [segs[len(segs) * k // 4] for k in (1, 2, 3)]
+        return [Anchor(tr.segments[i].text, round(truth["segments"][i]["start"] * 1000)) for i in picks]
+    if kind == "worst3":
+        al = align(AlignRequest(tr, media=info), "activity")
+        err = {i: max(abs(al.segments[i].start - truth["segments"][i]["start"] * 1000), abs(al.segments[i].end - truth["segments"][i]["end"] * 1000)) for i in segs if al.segments[i].placed}
+        picks: list[int] = []
+        for i in sorted(err, key=lambda k: -err[k]):
+            if all(abs(i - j) >= 20 for j in picks):
+                picks.append(i)
+            if len(picks) == 3:
+                break
+        return [Anchor(tr.segments[i].text, round(truth["segments"][i]["start"] * 1000)) for i in sorted(picks)]
+    i = segs[len(segs) // 2]
+    return [Anchor(tr.segments[i].text, round(truth["segments"][i]["start"] * 1000) + 10_000)]
+
+
+def one(name: str) -> dict[str, Any]:
+    from clipper import formats, media
+    from clipper.align import AlignRequest, align
+
+    if name == "real":
+        return real()
+    case = CASES[name]
+    for k in ("transcript", "media", "reference", "truth"):
+        if k in case and not Path(case[k]).exists():
+            return {"case": name, "skipped": f"missing {case[k]}"}
+    truth = json.loads(Path(case["truth"]).read_text())
+    seg = "lines" if str(case["transcript"]).endswith(".txt") and "seeds" not in str(case["transcript"]) else "auto"
+    tr = formats.load(case["transcript"], segmentation=seg)
+    info = media.probe(case["media"]) if "media" in case else None
+    ref = formats.load(case["reference"]) if "reference" in case else None
+    anchors = _anchors(case["anchors"], truth, tr, info) if "anchors" in case else []
+    t0 = time.perf_counter()
+    uni = align(AlignRequest(tr, media=info, reference=ref), "uniform")
+    t_uni = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    al = align(AlignRequest(tr, media=info, reference=ref, anchors=anchors, jobs=int(os.environ.get("BENCH_JOBS", "2"))), "activity")
+    wall = time.perf_counter() - t0
+    dur_s = (info.duration if info else (uni.duration or 0)) / 1000
+    out = {
+        "case": name,
+        "media_s": round(dur_s, 1),
+        "activity": score(al.segments, truth),
+        "uniform": score(uni.segments, truth),
+        "wall_s": round(wall, 2),
+        "uniform_wall_s": round(t_uni, 3),
+        "x_realtime": round(dur_s / wall, 1) if wall else None,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_children_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
+        "stats": {k: v for k, v in al.stats.items() if k not in ("unplaced_ids",)},
+    }
+    if anchors:
+        out["anchors_given"] = [{"text": a.text[:40], "ms": a.ms} for a in anchors]
+    return out
+
+
+def real() -> dict[str, Any]:
+    from clipper import formats, media
+    from clipper.align import AlignRequest, align
+
+    data = SHARED / "data"
+    res: dict[str, Any] = {"case": "real"}
+    for d in sorted(p for p in data.iterdir() if p.is_dir()) if data.exists() else []:
+        truth = json.loads((d / "truth.json").read_text())
+        tr = formats.load(d / "transcript.txt", segmentation="lines")
+        info = media.probe(d / truth["audio"])
+        al = align(AlignRequest(tr, media=info), "activity")
+        uni = align(AlignRequest(tr, media=info), "uniform")
+        res[d.name] = {"activity": score(al.segments, truth), "uniform": score(uni.segments, truth),
+                       "confidence": [s.confidence for s in al.segments],
+                       "errors_ms": [[s.start - round(g["start"] * 1000), s.end - round(g["end"] * 1000)] if s.placed else None for s, g in zip(al.segments, truth["segments"])]}
+    return res
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--case", action="append", help=f"case to run (repeatable); default {' '.join(DEFAULT)}")
+    ap.add_argument("--one", help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.one:
+        print(json.dumps(one(a.one)))
+        return
+    results = []
+    for name in a.case or DEFAULT:
+        proc = subprocess.run([sys.executable, __file__, "--one", name], capture_output=True, text=True)
+        if proc.returncode != 0:
+            results.append({"case": name, "error": proc.stderr.strip().splitlines()[-1:] })
+            continue
+        results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    print(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()

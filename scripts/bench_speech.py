@@ -1,0 +1,176 @@
+#!/usr/bin/env python
+"""Benchmark the speech engine against its floor and a plain pocketsphinx baseline; JSON out.
+
+Each run is a separate process (so peak memory is the run's own): the ``uniform``
+engine (the floor), a plain one-block pocketsphinx forced alignment of the whole
+10-minute video (the baseline the issue names), and ``speech`` with ``--jobs``.
+Accuracy comes from ``clipper.evaluate.score``; speed as x real time and as ratios
+against the baseline measured in the same run (the machine is shared: ratios travel
+better than seconds).
+
+    python scripts/bench_speech.py                 # 10-minute video + ../shared/data
+    python scripts/bench_speech.py --hour --full   # also the 1-hour and the 8-hour file
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CASES = ROOT / "scripts" / "cases"
+SHARED = ROOT.parent / "shared"
+
+_CHILD = r"""
+import json, sys, time, resource
+from clipper.evaluate import load_case, expand_cases, score, load_truth, error_stats
+from clipper.pipeline import align_transcript, load_transcript
+from clipper.media import probe
+spec, engine, jobs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+out = []
+for case in expand_cases([spec]):
+    tr = load_transcript(case.transcript, case.fmt, segmentation=case.segmentation)
+    media = probe(case.media)
+    truth = load_truth(case.truth)
+    t0 = time.perf_counter()
+    if engine == "plain":
+        from bench_speech import plain_align
+        al = plain_align(tr, media)
+    else:
+        al = align_transcript(tr, media, engine=engine, jobs=jobs)
+    wall = time.perf_counter() - t0
+    sc = score(al, truth)
+    d = {k: getattr(sc, k) for k in ("scored", "placed", "start_errors", "end_errors")}
+    d["word_errors"] = list(sc.word_start_errors) + list(sc.word_end_errors)
+    out.append({"case": case.name, "wall_s": round(wall, 3), "duration_s": media.duration / 1000, "score": d})
+print(json.dumps(out, default=str))
+"""
+
+
+def plain_align(tr, media):  # type: ignore[no-untyped-def]
+    """The baseline: pocketsphinx forced alignment of the whole file in one block."""
+    from dataclasses import replace
+
+    import numpy as np
+    import pocketsphinx
+
+    from clipper.align.lexicon import Lexicon
+    from clipper.align.speech import Token, tokenize
+    from clipper.media import decode_audio
+    from clipper.model import Alignment, Word
+
+    lex = Lexicon()
+    toks: list[Token] = tokenize(tr.segments, lex)
+    d = pocketsphinx.Decoder(lm=None, loglevel="FATAL")
+    for w, ph in lex.extra.items():
+        d.add_word(w, ph, False)
+    d.add_word("+dummy+", "AH", True)
+    x = decode_audio(media.path)
+    x = np.clip(x.astype(np.int32) + np.random.default_rng(0).normal(0, 3, len(x)).astype(np.int32), -32768, 32767)
+    d.set_align_text(" ".join(t.word for t in toks))
+    d.start_utt()
+    d.process_raw(x.astype(np.int16).tobytes(), full_utt=True)
+    d.end_utt()
+    segs = [(s.word, s.start_frame, s.end_frame) for s in d.seg() if not s.word.startswith(("<", "["))]
+    times: dict[tuple[int, int], list[int]] = {}
+    for t, (w, a, b) in zip(toks, segs):
+        times.setdefault((t.seg, t.idx), []).extend([a * 10, (b + 1) * 10])
+    out = []
+    for si, s in enumerate(tr.segments):
+        ws = []
+        for wi, w in enumerate(s.words):
+            tt = times.get((si, wi))
+            ws.append(Word(w.text, min(tt), max(tt), 1.0) if tt else Word(w.text))
+        placed = [w for w in ws if w.start is not None]
+        if placed:
+            out.append(s.with_times(placed[0].start, placed[-1].end, words=tuple(ws)))
+        else:
+            out.append(s)
+    return Alignment(transcript=replace(tr, segments=tuple(out)), engine="plain-pocketsphinx", media=media)
+
+
+def _summary(score: dict) -> dict:
+    import numpy as np
+
+    def st(xs: list) -> dict:
+        if not xs:
+            return {"n": 0}
+        a = np.abs(np.array(xs, dtype=float))
+        return {"n": len(a), "median": round(float(np.median(a)), 1), "p90": round(float(np.percentile(a, 90)), 1)}
+
+    starts = list(score.get("start_errors", []))
+    ends = list(score.get("end_errors", []))
+    out = {"starts": st(starts), "ends": st(ends), "pooled": st(starts + ends)}
+    scored = score.get("scored")
+    placed = score.get("placed")
+    if scored:
+        out["placed_pct"] = round(100.0 * placed / scored, 2)
+    if score.get("word_errors"):
+        out["words"] = st(list(score["word_errors"]))
+    return out
+
+
+def run_one(spec: Path, engine: str, jobs: int) -> dict:
+    t0 = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    proc = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(spec), engine, str(jobs)],
+        capture_output=True, text=True, cwd=str(ROOT / "scripts"),
+    )  # fmt: skip
+    wall = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if proc.returncode != 0:
+        return {"engine": engine, "error": proc.stderr.strip().splitlines()[-3:]}
+    cases = json.loads(proc.stdout)
+    res = []
+    for c in cases:
+        res.append({"case": c["case"], "wall_s": c["wall_s"], "xrt": round(c["duration_s"] / max(c["wall_s"], 1e-6), 1),
+                    **_summary(c["score"])})  # fmt: skip
+    # ru_maxrss of children is the largest of any child so far (KiB on Linux)
+    return {"engine": engine, "jobs": jobs, "process_wall_s": round(wall, 2),
+            "peak_rss_mb_max_child": round(max(peak, before) / 1024, 1), "cases": res}  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--jobs", type=int, default=2, help="worker processes for the speech engine")
+    ap.add_argument("--hour", action="store_true", help="also the 1-hour file")
+    ap.add_argument("--full", action="store_true", help="also the 8-hour file (minutes)")
+    ap.add_argument("--no-plain", action="store_true", help="skip the one-block pocketsphinx baseline")
+    args = ap.parse_args(argv)
+    out: dict = {"runs": []}
+    ten = CASES / "tts_10min.case.json"
+    if not args.no_plain:
+        out["runs"].append(run_one(ten, "plain", 1))
+    out["runs"].append(run_one(ten, "uniform", 1))
+    out["runs"].append(run_one(ten, "speech", args.jobs))
+    out["runs"].append(run_one(SHARED / "data", "speech", 1))
+    if args.hour:
+        out["runs"].append(run_one(CASES / "tts_1h.case.json", "uniform", 1))
+        out["runs"].append(run_one(CASES / "tts_1h.case.json", "speech", args.jobs))
+    if args.full:
+        out["runs"].append(run_one(CASES / "tts_full.case.json", "speech", args.jobs))
+    # ratios against the baseline and the floor, from this same run
+    by = {(r["engine"], r["cases"][0]["case"]): r["cases"][0] for r in out["runs"] if r.get("cases")}
+    sp = by.get(("speech", "tts_10min"))
+    ratios = {}
+    for base in ("plain", "uniform"):
+        b = by.get((base, "tts_10min"))
+        if sp and b:
+            ratios[f"speed_speech_over_{base}"] = round(b["wall_s"] / max(sp["wall_s"], 1e-6), 3)
+            for k in ("starts", "ends", "pooled"):
+                if b[k].get("n") and sp[k].get("n"):
+                    ratios[f"{k}_median_{base}_over_speech"] = round(b[k]["median"] / max(sp[k]["median"], 0.5), 2)
+                    ratios[f"{k}_p90_{base}_over_speech"] = round(b[k]["p90"] / max(sp[k]["p90"], 0.5), 2)
+    out["ratios_tts_10min"] = ratios
+    print(json.dumps(out, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

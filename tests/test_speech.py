@@ -1,0 +1,128 @@
+"""The speech engine on real audio: a committed 7.5 s clip of read English (MFA test data),
+the ../shared/data cases when present, digital silence, and the lexicon's fallbacks."""
+
+from __future__ import annotations
+
+import json
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from clipper.align import AlignRequest, align
+from clipper.align.lexicon import Lexicon, letter_to_sound, number_words
+from clipper.formats import parse
+from clipper.media import decode_audio, probe
+from clipper.model import Alignment
+
+from conftest import TESTDATA, shared_path
+
+CLIP = TESTDATA / "speech"
+
+
+def _lines() -> list[str]:
+    return (CLIP / "transcript.txt").read_text().splitlines()
+
+
+def _truth() -> dict[str, tuple[int, int]]:
+    d = json.loads((CLIP / "truth.json").read_text())
+    return {s["text"]: (round(s["start"] * 1000), round(s["end"] * 1000)) for s in d["segments"]}
+
+
+def _align(lines: list[str], media: Path, **options: object) -> Alignment:
+    tr = parse("\n".join(lines) + "\n", "plain", segmentation="lines")
+    return align(AlignRequest(tr, probe(media), options=options), "speech")
+
+
+def _errors(al: Alignment, shift: int = 0) -> list[int]:
+    truth = _truth()
+    errs = []
+    for s in al.segments:
+        if s.text in truth:
+            assert s.start is not None and s.end is not None, s.text
+            a, b = truth[s.text]
+            errs += [abs(s.start - a - shift), abs(s.end - b - shift)]
+    return errs
+
+
+def test_clip_every_line_placed_close_to_truth() -> None:
+    al = _align(_lines(), CLIP / "acoustic_clip.flac")
+    assert al.engine == "speech"
+    assert al.stats["placed"] == 4 and al.stats["unplaced"] == 0
+    errs = _errors(al)
+    assert len(errs) == 8
+    assert float(np.median(errs)) <= 40 and max(errs) <= 120
+    # words carry times and confidences, in order, inside their segment
+    for s in al.segments:
+        assert s.start is not None and s.end is not None
+        assert all(w.start is not None and w.end is not None for w in s.words)
+        starts = [w.start for w in s.words]
+        assert starts == sorted(starts)
+        assert s.start <= starts[0] and s.words[-1].end <= s.end  # type: ignore[operator]
+        assert s.confidence is not None and 0 < s.confidence <= 1
+
+
+def test_clip_word_times() -> None:
+    al = _align(_lines(), CLIP / "acoustic_clip.flac")
+    truth = json.loads((CLIP / "truth.json").read_text())["words"]
+    ours = [w for s in al.segments for w in s.words]
+    assert [w.text for w in ours] == [t["word"] for t in truth]
+    errs = [abs(w.start - round(t["start"] * 1000)) for w, t in zip(ours, truth)]  # type: ignore[operator]
+    assert float(np.median(errs)) <= 30
+
+
+def test_digital_silence_and_oov_words(tmp_path: Path) -> None:
+    # 1.5 s of exact zeros before the speech: pocketsphinx alone returns nothing on
+    # digital silence; the engine adds a noise floor. "zorblax" is in no dictionary.
+    x = decode_audio(CLIP / "acoustic_clip.flac")
+    y = np.concatenate([np.zeros(24000, np.int16), x, np.zeros(8000, np.int16)])
+    path = tmp_path / "silence.wav"
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(y.tobytes())
+    al = _align(_lines(), path)
+    assert al.stats["unplaced"] == 0
+    errs = _errors(al, shift=1500)
+    assert float(np.median(errs)) <= 40 and max(errs) <= 150
+
+
+def test_unknown_words_get_pronunciations() -> None:
+    lex = Lexicon()
+    assert "zorblaxian" not in lex
+    (word, phones), = lex.pronounce("Zorblaxian")
+    assert word == "zorblaxian" and phones and all(p.isupper() for p in phones.split())
+    assert lex.pronounce("SJTU")[0][1] == "EH S JH EY T IY Y UW"  # an acronym is spelt
+    assert [w for w, _ in lex.pronounce("25%")] == ["twenty", "five", "percent"]
+    assert [w for w, _ in lex.pronounce("1990s")] == ["nineteen", "nineties"]
+    assert [w for w, _ in lex.pronounce("$5")] == ["five", "dollars"]
+    assert number_words("2024") == ["twenty", "twenty", "four"]
+    assert number_words("21", ordinal=True) == ["twenty", "first"]
+    assert letter_to_sound("sh") == "SH"
+
+
+def test_extra_unspoken_line_is_flagged_with_skips_enabled() -> None:
+    # with line skipping switched on, a line that is not in the audio is left with no
+    # speech (confidence 0) and the lines around it stay on their speech
+    lines = _lines()
+    extra = "the quick brown fox jumps over the lazy dog"
+    al = _align(lines[:2] + [extra] + lines[2:], CLIP / "acoustic_clip.flac", skip_segments=12, skip_logp=-60.0)
+    by = {s.text: s for s in al.segments}
+    assert by[extra].confidence == 0.0
+    errs = _errors(al)
+    assert len(errs) == 8 and max(errs) <= 120
+
+
+def test_shared_mfa_case_every_segment_placed() -> None:
+    case = shared_path("data", "mfa_acoustic_corpus")
+    tr = parse((case / "transcript.txt").read_text(), "plain", segmentation="lines")
+    al = align(AlignRequest(tr, probe(case / "acoustic_corpus.wav")), "speech")
+    truth = json.loads((case / "truth.json").read_text())["segments"]
+    assert al.stats["unplaced"] == 0
+    errs = []
+    for s, t in zip(al.segments, truth):
+        assert s.start is not None and s.end is not None
+        errs += [abs(s.start - t["start"] * 1000), abs(s.end - t["end"] * 1000)]
+    assert float(np.median(errs)) <= 40 and max(errs) <= 120

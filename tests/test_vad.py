@@ -1,0 +1,103 @@
+"""clipper.vad on numpy-made signals with known speech and pauses (no files needed)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from clipper import vad
+
+SR = 16000
+
+
+def _speechlike(ms: int, rng: np.random.Generator, f0: float = 140.0) -> np.ndarray:
+    """A voiced, syllable-modulated harmonic signal: webrtcvad calls it speech."""
+    t = np.arange(ms * SR // 1000) / SR
+    x = sum(np.sin(2 * np.pi * f0 * h * t) / h for h in range(1, 12))
+    env = 0.55 + 0.45 * np.sin(2 * np.pi * 4.0 * t - np.pi / 2) ** 2
+    return x * env * 4000 + rng.standard_normal(t.shape[0]) * 300
+
+
+def build(layout: list[tuple[str, int]], seed: int = 1) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Concatenate ("speech"|"pause"|"noise", ms) parts over a -55 dBFS floor; speech spans (ms)."""
+    rng = np.random.default_rng(seed)
+    parts = []
+    spans = []
+    t = 0
+    for kind, ms in layout:
+        n = ms * SR // 1000
+        if kind == "speech":
+            parts.append(_speechlike(ms, rng))
+            spans.append((t, t + ms))
+        elif kind == "noise":
+            parts.append(rng.standard_normal(n) * 800)
+        else:
+            parts.append(np.zeros(n))
+        t += ms
+    x = np.concatenate(parts) + rng.standard_normal(t * SR // 1000) * 32768 * 10 ** (-55 / 20)
+    return np.clip(x, -32768, 32767).astype(np.int16), spans
+
+
+LAYOUT = [("pause", 700), ("speech", 1200), ("pause", 300), ("speech", 800), ("pause", 90), ("speech", 600), ("pause", 1000)]
+
+
+def test_regions_match_known_speech() -> None:
+    x, spans = build(LAYOUT)
+    track = vad.activity_from_samples(x)
+    assert track.frames == len(x) // 160
+    assert track.duration == len(x) // 16
+    regs = vad.speech_regions(track, refine=True)
+    got = [x for r in regs for x in (r.start, r.end)]
+    assert got == pytest.approx([x for sp in spans for x in sp], abs=25)
+
+
+def test_short_pause_is_bridged_below_min_pause() -> None:
+    x, spans = build(LAYOUT)
+    track = vad.activity_from_samples(x)
+    regs = vad.speech_regions(track, min_pause_ms=150)
+    assert len(regs) == 2  # the 90 ms pause is not a boundary at 150 ms
+    assert abs(regs[1].start - spans[1][0]) <= 30 and abs(regs[1].end - spans[2][1]) <= 30
+
+
+def test_nearest_onset_offset_and_refine() -> None:
+    x, spans = build(LAYOUT)
+    track = vad.activity_from_samples(x)
+    on = vad.nearest_onset(track, spans[1][0] + 120, within=200)
+    off = vad.nearest_offset(track, spans[0][1] - 150, within=200)
+    assert on is not None and abs(on - spans[1][0]) <= 15
+    assert off is not None and abs(off - spans[0][1]) <= 15
+    assert vad.nearest_onset(track, 200, within=100) is None  # only silence there
+    assert abs(vad.refine_onset(track, spans[0][0] + 10) - spans[0][0]) <= 10
+
+
+def test_silence_and_tiny_input() -> None:
+    track = vad.activity_from_samples(np.zeros(SR, dtype=np.int16))
+    assert not track.speech.any()
+    assert vad.speech_regions(track) == []
+    empty = vad.activity_from_samples(np.zeros(0, dtype=np.int16))
+    assert empty.frames == 0 and vad.speech_regions(empty) == []
+
+
+def test_bad_frame_size() -> None:
+    from clipper.errors import InputError
+
+    with pytest.raises(InputError):
+        vad.activity_from_samples(np.zeros(160, dtype=np.int16), frame_ms=15)
+
+
+def test_streamed_decode_matches_in_memory(tmp_path) -> None:
+    """frame_activity over a real file (ffmpeg) equals the in-memory analysis; parallel pieces too."""
+    import subprocess
+
+    from clipper.media import ffmpeg_binary
+
+    x, spans = build(LAYOUT * 3)
+    wav = tmp_path / "x.wav"
+    subprocess.run([ffmpeg_binary(), "-nostdin", "-loglevel", "error", "-f", "s16le", "-ar", "16000", "-ac", "1", "-i", "-", str(wav)], input=x.tobytes(), check=True)
+    mem = vad.activity_from_samples(x)
+    one = vad.frame_activity(wav)
+    two = vad.frame_activity(wav, jobs=2, media_duration=len(x) // 16)
+    assert one.frames == mem.frames
+    assert np.array_equal(one.speech, mem.speech)
+    assert two.frames == mem.frames
+    assert [(r.start, r.end) for r in vad.speech_regions(two)] == [(r.start, r.end) for r in vad.speech_regions(mem)]
