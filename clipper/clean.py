@@ -18,12 +18,15 @@ lines) live here too so that ``inspect`` can explain every one of them.
 
 from __future__ import annotations
 
+import gc
 import html
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from typing import Any, TypeVar
 
 from .model import CleanReport, Segment, Takeaway, Topic, Transcript, Word
 from .text import NOTE_RE, has_letters
@@ -32,7 +35,9 @@ __all__ = [
     "RawWord",
     "RawSegment",
     "ReportBuilder",
+    "FinishedWords",
     "clean_text",
+    "bulk_pass",
     "is_clean_word",
     "is_boilerplate",
     "remove_paragraph_repeats",
@@ -57,8 +62,20 @@ _NONWORD_TOKEN_RE = re.compile(r"(?<!\S)[^\w\s]+(?!\S)")
 _NOTE_CHARS_RE = re.compile("[\\[(\u266a]")
 # Readers call the cleaners once per line and once per word: 60k+ calls for an 8-hour
 # file, with many repeats (YouTube shows each line three times; words recur). The
-# caches hold the result and the report entries to replay, so repeats cost a lookup.
+# caches hold the result and the report entries to replay, so repeats cost a lookup;
+# they are emptied when a bulk_pass ends, so nothing is held after a file is read.
 _CACHE_SIZE = 1 << 16
+_F = TypeVar("_F", bound=Callable[..., Any])
+_MEMOS: list[Any] = []
+
+
+def memo(fn: _F) -> _F:
+    """A pure function's results cached (bounded) for the length of a :func:`bulk_pass`."""
+    cached = lru_cache(maxsize=_CACHE_SIZE)(fn)
+    _MEMOS.append(cached)
+    return cached  # type: ignore[return-value]
+
+
 # Lines a page export adds around the transcript that are not part of it.
 _BOILERPLATE_RE = re.compile(
     r"^\s*(?:LongCut logo|Loading(?: video analysis)?(?:\.\.\.|…)?|Loading\s*\.\.\.)\s*$", re.IGNORECASE
@@ -96,23 +113,34 @@ _raw_set_end = RawWord.__dict__["end"].__set__
 _raw_set_confidence = RawWord.__dict__["confidence"].__set__
 
 
+class FinishedWords(tuple[Word, ...]):
+    """Words a reader made already clean, for :class:`RawSegment` (a fast path).
+
+    Only for words whose texts pass :func:`is_clean_word` and whose times keep the span
+    rules: cleaning would give them back unchanged, so :func:`build_transcript` keeps
+    them as they are instead of cleaning 60k+ words one by one. Plain tuples of
+    ``Word`` s are cleaned like RawWords.
+    """
+
+    __slots__ = ()
+
+
 @dataclass(frozen=True, slots=True)
 class RawSegment:
     """A segment as a reader found it: raw text, optional times and words.
 
     ``words`` is None when the source gives no words: they are then the spoken tokens of
-    the cleaned text. A reader making many words may pass finished
-    :class:`~clipper.model.Word` s instead of RawWords (all of them, none mixed), each of
-    whose texts passes :func:`is_clean_word` and whose times keep the span rules: they
-    are kept as they are, which is what cleaning would have made of them. ``keep_if_empty`` keeps an empty segment as a non-speech event
-    (LongCut's ``<b></b>``, a blank caption line) so that numbering follows the source.
+    the cleaned text. A reader making many words may pass :class:`FinishedWords`
+    instead: they are kept as they are, which is what cleaning would have made of them.
+    ``keep_if_empty`` keeps an empty segment as a non-speech event (LongCut's
+    ``<b></b>``, a blank caption line) so that numbering follows the source.
     """
 
     text: str
     start: int | None = None
     end: int | None = None
     paragraph: int | None = None
-    words: tuple[RawWord, ...] | tuple[Word, ...] | None = None
+    words: tuple[RawWord, ...] | FinishedWords | None = None
     speaker: str | None = None
     confidence: float | None = None
     keep_if_empty: bool = False
@@ -148,6 +176,26 @@ class ReportBuilder:
         return rb
 
 
+@contextmanager
+def bulk_pass() -> Iterator[None]:
+    """Read or clean a whole transcript: the cyclic garbage collector paused, memo
+    tables (see :func:`memo`) emptied at the end.
+
+    Reading makes 100k+ small objects (words, segments) and no reference cycles; the
+    collector would walk them again and again for nothing (20-30% of a big file's parse
+    time). It is restored as it was, also when the body raises.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        for cached in _MEMOS:
+            cached.cache_clear()
+        if was_enabled:
+            gc.enable()
+
+
 def is_boilerplate(line: str) -> bool:
     """True for page furniture such as ``LongCut logo`` or ``Loading...``."""
     return bool(_BOILERPLATE_RE.match(line))
@@ -169,7 +217,7 @@ _Events = tuple[tuple[str, int], ...]
 _WS_EVENT: _Events = (("whitespace_normalised", 1),)
 
 
-@lru_cache(maxsize=_CACHE_SIZE)
+@memo
 def _clean(raw: str) -> tuple[str, _Events]:
     """:func:`clean_text` without the report: the text and the report entries (kind, n)."""
     # str.split()/strip() and the regex \s agree on what whitespace is, so joining the
@@ -190,7 +238,10 @@ def _clean(raw: str) -> tuple[str, _Events]:
     # Zero-width spaces come from web pages; non-breaking spaces are word gaps (\s).
     text = text.replace("\u200b", "").replace("\ufeff", "")
     normalised = " ".join(text.split())
-    if _ODD_WS_RE.search(raw.strip()):
+    # _ODD_WS_RE.search(raw.strip()), without the regex walk over every character: a
+    # run of whitespace or a tab/newline/no-break space is what joining the split changes.
+    stripped = raw.strip()
+    if "&nbsp;" in stripped or " ".join(stripped.split()) != stripped:
         events.append(("whitespace_normalised", 1))
     return (_tidy_after_tags(normalised) if n_tags else normalised), tuple(events)
 
@@ -239,7 +290,7 @@ def _spoken(text: str) -> list[str]:
     return [t for t in toks if has_letters(t)]
 
 
-@lru_cache(maxsize=_CACHE_SIZE)
+@memo
 def _word_tokens(raw: str) -> tuple[tuple[str, ...], _Events]:
     """Spoken tokens of one raw word (usually one) and the report entries of cleaning it."""
     text, events = _clean(raw)
@@ -253,10 +304,9 @@ def is_clean_word(token: str) -> bool:
     return not events and len(toks) == 1 and toks[0] == token
 
 
-def _clean_words(raw: Sequence[RawWord | Word], report: ReportBuilder) -> tuple[Word, ...]:
-    if raw and type(raw[0]) is Word:
-        # Finished words from a reader (see RawSegment): cleaning them would change nothing.
-        return tuple(raw)  # type: ignore[arg-type]
+def _clean_words(raw: Sequence[RawWord] | FinishedWords, report: ReportBuilder) -> tuple[Word, ...]:
+    if type(raw) is FinishedWords:
+        return tuple(raw)  # cleaning them would change nothing
     words: list[Word] = []
     append = words.append
     unchecked = Word.unchecked
@@ -340,23 +390,25 @@ def clean(transcript: Transcript) -> Transcript:
     """
     rb = ReportBuilder()
     raw: list[RawSegment] = []
-    for s in transcript.segments:
-        timed = any(w.placed for w in s.words)
-        raw.append(
-            RawSegment(
-                text=s.text,
-                start=s.start,
-                end=s.end,
-                paragraph=s.paragraph,
-                words=tuple(RawWord(w.text, w.start, w.end, w.confidence) for w in s.words) if timed else None,
-                speaker=s.speaker,
-                confidence=s.confidence,
-                keep_if_empty=not s.text,
+    make = RawWord.unchecked
+    with bulk_pass():
+        for s in transcript.segments:
+            timed = any(w.start is not None for w in s.words)
+            raw.append(
+                RawSegment(
+                    text=s.text,
+                    start=s.start,
+                    end=s.end,
+                    paragraph=s.paragraph,
+                    words=tuple(make(w.text, w.start, w.end, w.confidence) for w in s.words) if timed else None,
+                    speaker=s.speaker,
+                    confidence=s.confidence,
+                    keep_if_empty=not s.text,
+                )
             )
+        out = build_transcript(
+            raw, meta=transcript.meta, takeaways=transcript.takeaways, topics=transcript.topics, report=rb
         )
-    out = build_transcript(
-        raw, meta=transcript.meta, takeaways=transcript.takeaways, topics=transcript.topics, report=rb
-    )
     # Actions add up over passes; states (notes, non-speech, empty kept) are this pass's.
     merged = ReportBuilder.from_report(transcript.report)
     for k in _STATE_KINDS:

@@ -101,7 +101,9 @@ def load_transcript(
         raise InputError(f"--segments {segmentation!r}: choose one of {', '.join(SEGMENTATIONS)}")
     from . import formats
 
-    return formats.load(path, fmt, encoding=encoding, segmentation=segmentation)
+    tr = formats.load(path, fmt, encoding=encoding, segmentation=segmentation)
+    # engines name the file in their messages ("reference x.vtt: only 6% matched")
+    return replace(tr, meta={**tr.meta, "path": str(path)})
 
 
 def _coerce_anchors(anchors: Iterable[Anchor | str]) -> tuple[Anchor, ...]:

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -35,6 +36,7 @@ def spoken_tokens(display: str) -> list[str]:
     return [t for t in text.split() if has_letters(t)]
 
 
+@functools.lru_cache(maxsize=1 << 17)
 def norm(token: str) -> str:
     """Matching key of a token: case-folded, NFKC, curly quotes straightened, edge punctuation off."""
     t = unicodedata.normalize("NFKC", token).translate(_QUOTES).casefold()

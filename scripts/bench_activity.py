@@ -77,9 +77,14 @@ def score(segments: Any, truth: dict[str, Any]) -> dict[str, Any]:
 
 
 def _anchors(kind: str, truth: dict[str, Any], tr: Any, info: Any = None) -> list[Any]:
-    """correct3: at 1/4, 1/2, 3/4 of the scored segments; worst3: where the unanchored run is
-    furthest off (what a user checking the result would correct), 20+ segments apart;
-    wrong1: the middle segment, 10 s late."""
+    """Anchors at the truth's start times.
+
+    correct3: at 1/4, 1/2, 3/4 of the scored segments (wherever they fall; where the engine
+    is already right they cannot improve anything); worst3: what a user checking the
+    result would do: anchor the three segments whose *start* the unanchored run puts
+    furthest off (an anchor states a start), 20+ segments apart; wrong1: the middle
+    segment, 10 s late.
+    """
     from clipper.align import AlignRequest, Anchor, align
 
     segs = [i for i, g in enumerate(truth["segments"]) if g.get("scored", True)]
@@ -88,7 +93,7 @@ def _anchors(kind: str, truth: dict[str, Any], tr: Any, info: Any = None) -> lis
         return [Anchor(tr.segments[i].text, round(truth["segments"][i]["start"] * 1000)) for i in picks]
     if kind == "worst3":
         al = align(AlignRequest(tr, media=info), "activity")
-        err = {i: max(abs(al.segments[i].start - truth["segments"][i]["start"] * 1000), abs(al.segments[i].end - truth["segments"][i]["end"] * 1000)) for i in segs if al.segments[i].placed}
+        err = {i: abs(al.segments[i].start - truth["segments"][i]["start"] * 1000) for i in segs if al.segments[i].placed}
         picks: list[int] = []
         for i in sorted(err, key=lambda k: -err[k]):
             if all(abs(i - j) >= 20 for j in picks):
@@ -98,6 +103,72 @@ def _anchors(kind: str, truth: dict[str, Any], tr: Any, info: Any = None) -> lis
         return [Anchor(tr.segments[i].text, round(truth["segments"][i]["start"] * 1000)) for i in sorted(picks)]
     i = segs[len(segs) // 2]
     return [Anchor(tr.segments[i].text, round(truth["segments"][i]["start"] * 1000) + 10_000)]
+
+
+def _tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants (from /proc; Linux)."""
+    kids: dict[int, list[int]] = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        kids.setdefault(ppid, []).append(int(d))
+    out, todo = [], [pid]
+    while todo:
+        q = todo.pop()
+        out.append(q)
+        todo.extend(kids.get(q, []))
+    return out
+
+
+def _mem_kb(pid: int) -> tuple[int, int]:
+    """(RSS, PSS) of one process in kB; PSS splits pages shared by forked workers fairly."""
+    rss = pss = 0
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Rss:"):
+                    rss = int(line.split()[1])
+                elif line.startswith("Pss:"):
+                    pss = int(line.split()[1])
+    except OSError:
+        pass
+    return rss, pss
+
+
+class TreeMemory:
+    """Samples the memory of this process and all its children (workers, ffmpeg) together.
+
+    ``getrusage(RUSAGE_CHILDREN).ru_maxrss`` is the largest single child, not the sum of
+    children alive at the same time; this is the sum, every ``every`` seconds.
+    """
+
+    def __init__(self, every: float = 0.1) -> None:
+        import threading
+
+        self.every = every
+        self.peak_rss = self.peak_pss = 0
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._loop, daemon=True)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            tot = [_mem_kb(p) for p in _tree(os.getpid())]
+            self.peak_rss = max(self.peak_rss, sum(r for r, _ in tot))
+            self.peak_pss = max(self.peak_pss, sum(p for _, p in tot))
+            self._stop.wait(self.every)
+
+    def __enter__(self) -> "TreeMemory":
+        self._t.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._t.join()
 
 
 def one(name: str) -> dict[str, Any]:
@@ -119,10 +190,18 @@ def one(name: str) -> dict[str, Any]:
     t0 = time.perf_counter()
     uni = align(AlignRequest(tr, media=info, reference=ref), "uniform")
     t_uni = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    al = align(AlignRequest(tr, media=info, reference=ref, anchors=anchors, jobs=int(os.environ.get("BENCH_JOBS", "2"))), "activity")
-    wall = time.perf_counter() - t0
+    jobs = int(os.environ.get("BENCH_JOBS", "2"))
+    base_kb = _mem_kb(os.getpid())
+    ru0s, ru0c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    with TreeMemory() as mem:
+        t0 = time.perf_counter()
+        al = align(AlignRequest(tr, media=info, reference=ref, anchors=anchors, jobs=jobs), "activity")
+        wall = time.perf_counter() - t0
+    ru1s, ru1c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_self = (ru1s.ru_utime + ru1s.ru_stime) - (ru0s.ru_utime + ru0s.ru_stime)
+    cpu_kids = (ru1c.ru_utime + ru1c.ru_stime) - (ru0c.ru_utime + ru0c.ru_stime)
     dur_s = (info.duration if info else (uni.duration or 0)) / 1000
+    floor_s = _decode_floor(case["media"]) if "media" in case else None
     out = {
         "case": name,
         "media_s": round(dur_s, 1),
@@ -131,13 +210,40 @@ def one(name: str) -> dict[str, Any]:
         "wall_s": round(wall, 2),
         "uniform_wall_s": round(t_uni, 3),
         "x_realtime": round(dur_s / wall, 1) if wall else None,
+        # one plain ffmpeg decode of the same file to 16 kHz mono, in the same run: the
+        # machine's speed at that moment (the engine's floor with one decoder)
+        "decode_floor_s": round(floor_s, 2) if floor_s is not None else None,
+        "decode_floor_x_realtime": round(dur_s / floor_s, 1) if floor_s else None,
+        "jobs": jobs,
+        # CPU seconds of the engine process (program, merging) and of its children (decode
+        # workers and their ffmpeg); on an idle machine with `jobs` cores the decode splits
+        # over them and the rest is serial: the wall time that load on the machine hides
+        "cpu_main_s": round(cpu_self, 2),
+        "cpu_children_s": round(cpu_kids, 2),
+        "x_realtime_idle_estimate": round(dur_s / (cpu_self + cpu_kids / max(jobs, 1)), 1) if (cpu_self + cpu_kids) > 0 else None,
+        "load_avg_1min": round(os.getloadavg()[0], 2),
+        # peak of the whole process tree during the engine run, sampled every 100 ms: the
+        # engine's own figure, and with the benchmark's truth and transcript already loaded
+        "peak_tree_rss_mb": round(mem.peak_rss / 1024, 1),
+        "peak_tree_pss_mb": round(mem.peak_pss / 1024, 1),
+        "bench_baseline_pss_mb": round(base_kb[1] / 1024, 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "peak_rss_children_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
+        "peak_rss_largest_child_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
         "stats": {k: v for k, v in al.stats.items() if k not in ("unplaced_ids",)},
     }
     if anchors:
         out["anchors_given"] = [{"text": a.text[:40], "ms": a.ms} for a in anchors]
     return out
+
+
+def _decode_floor(path: Path) -> float:
+    """Wall seconds of one ffmpeg decode of ``path`` to 16 kHz mono s16 (discarded)."""
+    from clipper.media import ffmpeg_binary
+
+    t0 = time.perf_counter()
+    argv = [ffmpeg_binary(), "-nostdin", "-loglevel", "error", "-i", str(path), "-map", "0:a:0", "-ac", "1", "-ar", "16000", "-f", "s16le", "-y", os.devnull]
+    subprocess.run(argv, check=True)
+    return time.perf_counter() - t0
 
 
 def real() -> dict[str, Any]:

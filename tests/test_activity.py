@@ -151,3 +151,57 @@ def test_tts_10min_meets_the_bar() -> None:
     for s in notes:
         g = truth["segments"][s.id]
         assert abs(s.start - g["start"] * 1000) <= 100
+
+
+def test_range_max_matches_brute_force() -> None:
+    from clipper.align.activity import _RangeMax
+
+    rng = np.random.default_rng(5)
+    v = rng.random(300)
+    rm = _RangeMax(v)
+    lo = rng.integers(0, 300, 400)
+    hi = rng.integers(0, 301, 400)
+    want = np.array([v[a:b].max() if b > a else 0.0 for a, b in zip(lo, hi)])
+    assert np.array_equal(rm.query(lo, hi), want)
+
+
+def test_short_segments_get_a_wider_length_spread() -> None:
+    from clipper.align.activity import Weights, seg_sigma
+
+    s = seg_sigma(np.array([3.0, 12.0, 40.0]), Weights())
+    assert s[0] > s[1] > s[2]
+    assert s[1] == pytest.approx(Weights().sigma)
+
+
+def test_pruned_run_counts_give_the_same_placement() -> None:
+    """Only pairs within exp(fit_span) of the expected length are scored: same answer as scoring all."""
+    from clipper.align.activity import Weights, _plan, place, regions_from_track
+
+    x, _ = render(TEXTS * 3)
+    track = vad.activity_from_samples(x)
+    reg = regions_from_track(track)
+    plan = _plan(transcript(TEXTS * 3).segments)
+    expected = np.array(plan.units) * 130.0
+    pruned = place(reg, expected, note_after=np.array(plan.note_after), weights=Weights())
+    full = place(reg, expected, note_after=np.array(plan.note_after), weights=Weights(fit_span=50.0))
+    assert np.array_equal(pruned.p, full.p) and np.array_equal(pruned.q, full.q)
+
+
+def test_anchor_changes_only_its_neighbourhood() -> None:
+    """An anchor re-places around itself; segments far away keep their times exactly."""
+    texts = TEXTS * 4
+    base, truth = run(texts)
+    t16 = truth[16]
+    assert t16 is not None
+    # a slightly-off (but correct within tolerance) anchor: the audio's onset wins
+    anchored, _ = run(texts, [Anchor(texts[16], t16[0] + 120)])
+    assert anchored.stats["anchors"][0]["used"] is True
+    assert abs(anchored.segments[16].start - t16[0]) <= 30
+    for k in list(range(0, 6)) + list(range(30, len(texts))):
+        assert (anchored.segments[k].start, anchored.segments[k].end) == (base.segments[k].start, base.segments[k].end)
+
+
+def test_cross_check_flags_split_evidence() -> None:
+    al, _ = run(TEXTS * 2)
+    assert "cross_check_unsure" in al.stats
+    assert al.stats["cross_check_unsure"] >= 0

@@ -101,3 +101,20 @@ def test_seed_source_srt_meets_the_bar() -> None:
     e = np.array(errs)
     assert placed / scored >= 0.99
     assert np.median(e) <= 60 and np.percentile(e, 90) <= 350
+
+
+def test_bead_margins_separate_clear_from_ambiguous_edges() -> None:
+    from clipper.align.cuemap import bead_margins
+
+    # lengths that vary a lot: each edge is where the lengths say, moving it costs much
+    seg = [5, 20, 8, 30, 12]
+    clear = map_cues(seg, seg, [s * 100 for s in seg])
+    m_clear = bead_margins(clear, seg, seg, [s * 100 for s in seg])
+    # equal lengths, one cue too many: where the extra cue goes is a guess
+    seg2 = [10, 10, 10, 10]
+    cue2 = [10, 10, 10, 10, 10]
+    amb = map_cues(seg2, cue2, [1000] * 5)
+    m_amb = bead_margins(amb, seg2, cue2, [1000] * 5)
+    assert len(m_clear) == len(clear) and len(m_amb) == len(amb)
+    assert min(m_clear) > 3.0  # every edge costs to move
+    assert min(m_amb) < 0.5  # some edge could as well sit elsewhere

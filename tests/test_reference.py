@@ -89,6 +89,7 @@ def _check_monotonic(al: Alignment) -> None:
         for w in s.words:
             if w.start is None or w.end is None:
                 continue
+            assert type(w.start) is int and type(w.end) is int, w
             assert w.start >= prev_start and w.start >= prev_end, (s.id, w)
             assert w.end >= w.start
             prev_start, prev_end = w.start, w.end

@@ -101,3 +101,16 @@ def test_streamed_decode_matches_in_memory(tmp_path) -> None:
     assert np.array_equal(one.speech, mem.speech)
     assert two.frames == mem.frames
     assert [(r.start, r.end) for r in vad.speech_regions(two)] == [(r.start, r.end) for r in vad.speech_regions(mem)]
+
+
+def test_offsets_use_a_longer_window_in_noise() -> None:
+    """Clean audio keeps 5 ms at 8 dB for offsets; at a low SNR the window grows and the threshold drops."""
+    x, spans = build(LAYOUT)
+    clean = vad.activity_from_samples(x)
+    assert (clean.tail_win, clean.tail_db) == (5, 8.0)
+    rng = np.random.default_rng(2)
+    noisy = x.astype(np.float64) + rng.standard_normal(x.shape[0]) * 500
+    track = vad.activity_from_samples(np.clip(noisy, -32768, 32767).astype(np.int16))
+    assert track.tail_win > 5 and track.tail_db < 8.0
+    off = vad.refine_offset(track, spans[0][1] - 20)
+    assert abs(off - spans[0][1]) <= 60

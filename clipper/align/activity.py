@@ -7,21 +7,27 @@ length of each segment (a syllable estimate, :func:`units`):
 1. Speech runs are cut at pauses; every pause of 30 ms or more is a candidate boundary, its
    strength growing with its length (80 ms and more are the strong ones).
 2. A banded monotonic dynamic program assigns consecutive runs to consecutive segments.
-   A segment's cost is the squared log ratio of its duration to the expected one, minus a
-   bonus for pauses at its edges; runs may be skipped between segments (noise, coughs,
+   A segment's cost is the squared log ratio of its duration to the expected one (over a
+   spread that is wider for short segments, :func:`seg_sigma`), minus a bonus for pauses
+   at its edges, plus a cost for a long pause inside it; runs may be skipped between segments (noise, coughs,
    untranscribed speech; cheap when the run is stationary noise or a note such as
    ``[laughter]`` stands there), and a segment may be left unplaced at a high price.
    Segments never reorder.
 3. The speaking rate adapts locally: a second pass uses the rate seen around each segment
-   in the first pass, and a band centred on the first pass.
+   in the first pass, and a band centred on the first pass. Only run counts whose
+   duration can fit a segment are scored, so an 8-hour file takes seconds.
 4. Edges move to the 1 ms envelope (:func:`clipper.vad.refine_onset`).
 5. Confidence is honest: a boundary is as sure as the cost of moving it to the next
-   candidate (the margin), the pause it sits on, and the length fit of its segments.
+   candidate (the margin), the pause it sits on, and the length fit of its segments; and a
+   second program that trusts pauses more and lengths less (:func:`disagreement`) must
+   agree, or the segment is not confident (a stretch shifted by a word fits well locally).
 
 Non-speech segments (only notes, e.g. ``[laughter]``) are not in the program: afterwards each
 takes a skipped noise run between its neighbours, or stays unplaced; they never move a
-neighbour. Anchors (``request.anchors``) pin a segment's start near a time; an anchor the
-audio contradicts is reported in ``stats["warnings"]`` and not used.
+neighbour. Anchors (``request.anchors``) pin a segment's start near a time (:func:`repin`:
+the anchored program keeps the unanchored one's local rates and path, so only the
+neighbourhood of an anchor moves, as a whole); an anchor the audio contradicts is reported
+in ``stats["warnings"]`` and not used.
 
 With a reference track in another language (``request.reference``), segments are mapped to
 its cues by length (:mod:`clipper.align.cuemap`) and the audio, when there is some, only
@@ -30,6 +36,7 @@ places edges inside cues that hold several segments.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass, field, replace
@@ -59,8 +66,9 @@ SEGMENT_UNITS = 1.2
 _INNER_PUNCT = re.compile(r"(?:[,;:\u2014\u2013]|\.\.\.|\u2026|[.?!])[\"'\u201d\u2019)\]]*$")
 
 
+@functools.lru_cache(maxsize=65536)
 def syllables(token: str) -> float:
-    """Syllable estimate of one token (see :func:`units`)."""
+    """Syllable estimate of one token (see :func:`units`); cached: words repeat a lot."""
     t = token.strip()
     cjk = len(_CJK.findall(t))
     if cjk:
@@ -186,6 +194,14 @@ class Weights:
     kmax: int = 40  # most runs one segment may take
     band: int = 80  # runs either side of the predicted path
     pin: float = 6.0  # cost a second between an anchored segment's start and the anchor
+    band2: int = 40  # runs either side of the first pass's path in the second pass
+    fit_span: float = 1.6  # |log(duration / expected)| beyond which a placement is not scored
+    # a caption line rarely holds a silence much longer than the pauses at its own edges:
+    # the longest pause inside a segment costs up to `inner` when it is 4x or more the
+    # weaker edge pause (that pause counted as at least inner_rel_ms, at most inner_ms)
+    inner: float = 4.0
+    inner_ms: int = 500
+    inner_rel_ms: int = 150
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +212,41 @@ class Placement:
     q: np.ndarray
     cost: float
     touched_band: bool
+
+
+class _RangeMax:
+    """Maximum of ``v[l:r]`` for many (l, r) at once (a sparse table; 0 for empty ranges)."""
+
+    def __init__(self, v: np.ndarray) -> None:
+        levels = [np.asarray(v, dtype=np.float64)]
+        k = 1
+        while 2 * k <= levels[0].shape[0]:
+            prev = levels[-1]
+            levels.append(np.maximum(prev[:-k], prev[k:]))
+            k *= 2
+        n = levels[0].shape[0]
+        self.table = np.zeros((len(levels), n + 1))
+        for j, lv in enumerate(levels):
+            self.table[j, : lv.shape[0]] = lv
+
+    def query(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        ln = hi - lo
+        ok = ln > 0
+        lev = np.where(ok, np.floor(np.log2(np.maximum(ln, 1))), 0).astype(np.int64)
+        a = np.clip(lo, 0, self.table.shape[1] - 1)
+        b = np.clip(hi - (1 << lev), 0, self.table.shape[1] - 1)
+        return np.where(ok, np.maximum(self.table[lev, a], self.table[lev, b]), 0.0)
+
+
+def seg_sigma(unit: np.ndarray, w: Weights) -> np.ndarray:
+    """Spread of log(duration / expected) per segment: short segments vary more.
+
+    The variance of a segment's log duration falls with its length like ``a + b / units``
+    (fitted on the synthetic benchmark: sd 0.18 under 5 units, 0.10 over 20); ``w.sigma``
+    is the spread at 12 units (a typical caption line) and the others scale from it.
+    """
+    u = np.maximum(np.asarray(unit, dtype=np.float64), 1.0)
+    return w.sigma * np.sqrt((0.006 + 0.1 / u) / (0.006 + 0.1 / 12.0))
 
 
 def _cum(reg: Regions, w: Weights) -> tuple[np.ndarray, np.ndarray]:
@@ -215,6 +266,7 @@ def place(
     note_after: np.ndarray | None = None,
     pins: dict[int, tuple[int, int]] | None = None,
     weights: Weights = Weights(),
+    sigma: np.ndarray | None = None,
 ) -> Placement:
     """Assign runs to segments by a banded monotonic dynamic program.
 
@@ -224,10 +276,12 @@ def place(
         centre: predicted end boundary (run index) of each segment; the band is around it.
         note_after: bool per segment, a non-speech note follows it (skipping is cheap there).
         pins: segment index -> (lo, hi) ms the segment's start must fall in.
+        sigma: spread of log(duration / expected) per segment (default ``weights.sigma``).
     """
     n = expected.shape[0]
     m = reg.m
     w = weights
+    sig = np.full(n, w.sigma) if sigma is None else sigma
     if n == 0 or m == 0:
         return Placement(np.full(n, -1), np.full(n, -1), 0.0, False)
     cs, g = _cum(reg, w)
@@ -254,10 +308,28 @@ def place(
     rows: list[np.ndarray] = []
     prev_lo = 0
     prev_e = np.array([0.0])  # "segment -1" ends at boundary 0
-    k_off = np.arange(1, w.kmax + 1)
     touched = False
+    # only pairs (p, q) whose duration is within a factor exp(fit_span) of the expected one
+    # are worth scoring (beyond it the fit alone costs more than leaving the segment
+    # unplaced and skipping its runs): the run counts k = q - p a row needs come from
+    # searchsorted on the cumulative durations, far fewer than kmax on dense runs
+    gap_log = np.log(np.maximum(reg.gap[:-1], 1).astype(np.float64))
+    inner = _RangeMax(gap_log) if w.inner > 0 else None
+    edge_log = np.log(np.maximum(reg.gap, 1).astype(np.float64))
+    a_cum = cs + g[np.minimum(np.arange(m + 1) + 1, m)]  # duration(p, q) = b_cum[q] - a_cum[p]
+    b_cum = cs + g
+    span = math.exp(w.fit_span)
     for i in range(n):
         lo, hi = int(los[i]), int(his[i])
+        bq = b_cum[lo : hi + 1]
+        p_first = np.searchsorted(a_cum, bq - expected[i] * span, side="left")
+        p_last = np.searchsorted(a_cum, bq - expected[i] / span, side="right") - 1
+        qq = np.arange(lo, hi + 1)
+        k_lo = max(1, int(np.min(qq - p_last)))
+        k_hi = min(w.kmax, int(np.max(qq - p_first)))
+        if k_hi < k_lo:
+            k_lo = k_hi = 1
+        k_off = np.arange(k_lo, k_hi + 1)
         # F over p in [plo, hi): best state before segment i having consumed up to p
         plo = min(prev_lo, max(lo - w.kmax, 0))
         width = hi - plo + 1
@@ -280,7 +352,18 @@ def place(
         dur = (cs[qs][:, None] - cs[psafe]) + (g[qs][:, None] - g[np.minimum(psafe + 1, m)])
         dur = np.maximum(dur, 10.0)
         lr = np.log(dur / expected[i])
-        cost = fp + (lr / w.sigma) ** 2 - w.edge * (st[psafe] + st[qs][:, None])
+        cost = fp + (lr / sig[i]) ** 2 - w.edge * (st[psafe] + st[qs][:, None])
+        if inner is not None:
+            # the longest pause inside (p, q): for the fewest runs k_lo a range query, then
+            # one more pause (before run q - k + 1) with each further run
+            col = gap_log[np.clip(qs[:, None] - k_off[None, :] + 1, 0, m - 1)]
+            col[:, 0] = inner.query(qs - k_lo + 1, qs)  # 0 (1 ms) when no pause inside
+            longest = np.maximum.accumulate(col, axis=1)
+            # measured against the weaker of the segment's own edge pauses (never under
+            # rel_ms): a boundary at a 30 ms gap around a 1.2 s silence is the wrong way round
+            ref = np.maximum(np.minimum(edge_log[psafe], edge_log[qs][:, None]), math.log(w.inner_rel_ms))
+            ref = np.minimum(ref, math.log(w.inner_ms))
+            cost = cost + w.inner * np.clip((longest - ref) / math.log(4.0), 0.0, 1.0)
         if pins is not None and i in pins:
             plo_ms, phi_ms = pins[i]
             onp = reg.on[np.minimum(psafe, m - 1)]
@@ -373,7 +456,7 @@ def _seg_durations(reg: Regions, pl: Placement, w: Weights) -> np.ndarray:
     return np.where(ok, (cs[q] - cs[p]) + (g[q] - g[np.minimum(p + 1, reg.m)]), np.nan)
 
 
-def _margins(reg: Regions, pl: Placement, expected: np.ndarray, w: Weights) -> tuple[np.ndarray, np.ndarray]:
+def _margins(reg: Regions, pl: Placement, expected: np.ndarray, w: Weights, sig: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Cost of moving each segment's start / end boundary by one candidate (the smaller side).
 
     A boundary whose neighbours cost almost the same is a guess; one that costs a lot to
@@ -387,7 +470,7 @@ def _margins(reg: Regions, pl: Placement, expected: np.ndarray, w: Weights) -> t
         if q <= p:
             return math.inf
         d = max((cs[q] - cs[p]) + (g[q] - g[min(p + 1, reg.m)]), 10.0)
-        return (math.log(d / expected[i]) / w.sigma) ** 2 - w.edge * (st[p] + st[q])
+        return (math.log(d / expected[i]) / (w.sigma if sig is None else sig[i])) ** 2 - w.edge * (st[p] + st[q])
 
     ms = np.zeros(n)
     me = np.zeros(n)
@@ -426,9 +509,11 @@ def _margins(reg: Regions, pl: Placement, expected: np.ndarray, w: Weights) -> t
     return ms, me
 
 
-def _confidence(reg: Regions, pl: Placement, expected: np.ndarray, w: Weights) -> np.ndarray:
+def _confidence(
+    reg: Regions, pl: Placement, expected: np.ndarray, w: Weights, sig: np.ndarray | None = None, pinned: frozenset[int] = frozenset()
+) -> np.ndarray:
     n = expected.shape[0]
-    ms, me = _margins(reg, pl, expected, w)
+    ms, me = _margins(reg, pl, expected, w, sig)
     durs = _seg_durations(reg, pl, w)
     conf = np.zeros(n)
     for i in range(n):
@@ -437,6 +522,8 @@ def _confidence(reg: Regions, pl: Placement, expected: np.ndarray, w: Weights) -
         p, q = int(pl.p[i]), int(pl.q[i])
         edge = min(reg.strength[p], reg.strength[q])
         margin = min(ms[i], me[i])
+        if i in pinned:  # the start is the anchor's: only the end is the evidence's guess
+            edge, margin = float(reg.strength[q]), me[i]
         fit = abs(math.log(durs[i] / expected[i]))
         c_margin = 1.0 - math.exp(-max(margin, 0.0) / 3.0)
         c_fit = math.exp(-((fit / 0.45) ** 2))
@@ -484,19 +571,23 @@ def solve(
     Returns the placement and the expected durations (ms) used by the last pass.
     """
     w = weights
+    sig = seg_sigma(unit, w)
     cs, g = _cum(reg, w)
     total_units = float(unit.sum()) or 1.0
     # first guess of the rate: all speech and capped pauses over all units; the program is
     # tolerant (sigma) and the second pass corrects it
     rate0 = (cs[-1] + 0.6 * g[-1]) / total_units
     centre = _centre_anchored(reg, unit * rate0, pins, w) if pins else None
-    band = w.band
-    pl = place(reg, unit * rate0, centre=centre, note_after=note_after, pins=pins, weights=w)
-    for _ in range(3):  # widen the band when the path ran along its edge
-        if not pl.touched_band or band >= 4 * w.band:
+    # a global rate drifts from the truth like a random walk over the voice's rate changes:
+    # a band growing with the square root of the segment count (80 runs a ~1500 segments,
+    # ~230 on an 8-hour file) holds it without the cost of re-running with a wider one
+    band = max(w.band, int(w.band * math.sqrt(unit.shape[0] / 1500.0)))
+    pl = place(reg, unit * rate0, centre=centre, note_after=note_after, pins=pins, weights=replace(w, band=band, inner=0.0), sigma=sig)
+    for _ in range(2):  # widen the band when the path ran along its edge
+        if not pl.touched_band:
             break
         band *= 2
-        pl = place(reg, unit * rate0, centre=centre, note_after=note_after, pins=pins, weights=replace(w, band=band))
+        pl = place(reg, unit * rate0, centre=centre, note_after=note_after, pins=pins, weights=replace(w, band=band, inner=0.0), sigma=sig)
     durs = _seg_durations(reg, pl, w)
     ok = (pl.p >= 0) & np.isfinite(durs)
     if not np.any(ok):
@@ -504,11 +595,74 @@ def solve(
     rate = _local_rate(np.nan_to_num(durs), unit, ok)
     expected = unit * rate
     centre2 = _centre_from(pl, np.zeros(unit.shape[0], dtype=np.int64))
-    w2 = replace(w, band=max(24, band // 2))
-    pl2 = place(reg, expected, centre=centre2, note_after=note_after, pins=pins, weights=w2)
+    # the second pass only refines the first: a narrow band, widened when the path touches it
+    w2 = replace(w, band=w.band2)
+    pl2 = place(reg, expected, centre=centre2, note_after=note_after, pins=pins, weights=w2, sigma=sig)
     if pl2.touched_band:
-        pl2 = place(reg, expected, centre=centre2, note_after=note_after, pins=pins, weights=replace(w2, band=band))
+        pl2 = place(reg, expected, centre=centre2, note_after=note_after, pins=pins, weights=replace(w2, band=band), sigma=sig)
     return pl2, expected
+
+
+def repin(
+    reg: Regions,
+    expected: np.ndarray,
+    base: Placement,
+    pins: dict[int, tuple[int, int]],
+    note_after: np.ndarray,
+    weights: Weights = Weights(),
+    sig: np.ndarray | None = None,
+) -> Placement:
+    """Re-place around anchors, keeping the unanchored solution's local rates and path.
+
+    The unanchored program already knows the local speaking rate; an anchor only corrects
+    where the evidence was ambiguous. So the anchored program reuses ``expected`` and runs
+    in a band around ``base``'s path, wide enough to reach each pin: segments far from any
+    anchor keep their places, and a stretch that had drifted around an anchor moves with
+    it as a whole (the program re-places every segment the pin's band reaches).
+    """
+    w = weights
+    centre = _centre_from(base, np.zeros(expected.shape[0], dtype=np.int64))
+    band = w.band2
+    for i, (lo, hi) in pins.items():
+        k = int(np.searchsorted(reg.on, (lo + hi) // 2))
+        if base.p[i] >= 0:
+            band = max(band, abs(k - int(base.p[i])) + w.band2 // 2)
+        else:
+            band = max(band, abs(k - int(centre[i])) + w.band2)
+    pl = place(reg, expected, centre=centre, note_after=note_after, pins=pins, weights=replace(w, band=band), sigma=sig)
+    if pl.touched_band:
+        pl = place(reg, expected, centre=centre, note_after=note_after, pins=pins, weights=replace(w, band=2 * band), sigma=sig)
+    return pl
+
+
+def disagreement(
+    reg: Regions,
+    pl: Placement,
+    expected: np.ndarray,
+    note_after: np.ndarray,
+    weights: Weights,
+    sig: np.ndarray,
+    pins: dict[int, tuple[int, int]] | None = None,
+    tol: int = 250,
+) -> np.ndarray:
+    """Segments a second, differently weighted program places elsewhere (bool per segment).
+
+    The second program trusts pauses twice as much and lengths 1.6 times less. Where the
+    two agree the evidence is one-sided; where they differ by more than ``tol`` ms at
+    either edge the evidence is split, and the segment (often a whole stretch shifted
+    by a word or two) is not confident, however well it fits its own boundaries.
+    """
+    w = weights
+    centre = _centre_from(pl, np.zeros(expected.shape[0], dtype=np.int64))
+    alt = place(reg, expected, centre=centre, note_after=note_after, pins=pins, weights=replace(w, band=w.band2, edge=2.0 * w.edge), sigma=1.6 * sig)
+    ok = pl.p >= 0
+    ok_alt = alt.p >= 0
+    p = np.where(ok, pl.p, 0)
+    q = np.where(ok, pl.q, 1)
+    pa = np.where(ok_alt, alt.p, 0)
+    qa = np.where(ok_alt, alt.q, 1)
+    moved = (np.abs(reg.on[p] - reg.on[pa]) > tol) | (np.abs(reg.off[q - 1] - reg.off[qa - 1]) > tol)
+    return ok & (moved | ~ok_alt)
 
 
 def _resolve_pins(
@@ -558,7 +712,7 @@ def _resolve_pins(
             keep[i] = span
             continue
         try:
-            pl_i = place(reg, expected, centre=_centre_anchored(reg, expected, {i: span}, w), note_after=note_after, pins={i: span}, weights=replace(w, band=max(w.band, 120)))
+            pl_i = repin(reg, expected, base, {i: span}, note_after, w, seg_sigma(unit, w))
             extra = pl_i.cost - base.cost
         except AlignmentError:
             extra = math.inf
@@ -581,7 +735,7 @@ def _resolve_pins(
 def align_track(request: AlignRequest, track: vadmod.ActivityTrack) -> Alignment:
     """The engine on an activity track already computed (tests, benchmarks, reuse)."""
     opts = request.options
-    w = Weights(**{k: opts[k] for k in ("sigma", "edge", "skip", "miss", "band", "kmax") if k in opts})
+    w = Weights(**{k: opts[k] for k in ("sigma", "edge", "skip", "miss", "band", "kmax", "band2", "inner", "inner_ms", "inner_rel_ms", "fit_span") if k in opts})
     tr = request.transcript
     plan = _plan(tr.segments)
     reg = regions_from_track(track, min_pause_ms=int(opts.get("min_pause_ms", 30)))
@@ -590,6 +744,7 @@ def align_track(request: AlignRequest, track: vadmod.ActivityTrack) -> Alignment
     n_spoken = unit.shape[0]
     warnings: list[str] = []
     request.report("placing segments", 0, max(n_spoken, 1))
+    pins: dict[int, tuple[int, int]] = {}
     if reg.m == 0 or n_spoken == 0:
         pl = Placement(np.full(n_spoken, -1), np.full(n_spoken, -1), 0.0, False)
         expected = unit
@@ -601,9 +756,14 @@ def align_track(request: AlignRequest, track: vadmod.ActivityTrack) -> Alignment
         pins, aw, anchors_info = _resolve_pins(request, plan.spoken, reg, unit, note_after, pl, expected, w, int(opts.get("anchor_tolerance", 1500)))
         warnings += aw
         if pins:
-            pl, expected = solve(reg, unit, note_after, pins=pins, weights=w)
+            pl = repin(reg, expected, pl, pins, note_after, w, seg_sigma(unit, w))
     request.report("placing segments", n_spoken, max(n_spoken, 1))
-    conf = _confidence(reg, pl, expected, w) if reg.m else np.zeros(n_spoken)
+    conf = _confidence(reg, pl, expected, w, seg_sigma(unit, w), frozenset(pins)) if reg.m else np.zeros(n_spoken)
+    split = 0
+    if reg.m and n_spoken and bool(opts.get("cross_check", True)):
+        unsure = disagreement(reg, pl, expected, note_after, w, seg_sigma(unit, w), pins or None)
+        split = int(np.sum(unsure & (conf >= float(opts.get("confident", 0.5)))))
+        conf = np.where(unsure, np.minimum(conf, 0.3), conf)
     threshold = float(opts.get("confident", 0.5))
     segs = list(tr.segments)
     times: dict[int, tuple[int, int, float]] = {}
@@ -645,6 +805,7 @@ def align_track(request: AlignRequest, track: vadmod.ActivityTrack) -> Alignment
         "low_confidence": low,
         "confident_threshold": threshold,
         "notes_placed": len(placed_notes),
+        "cross_check_unsure": split,
         "speech_ms": track.speech_ms(),
         "runs": reg.m,
         "rate_ms_per_unit": round(float(np.median(expected / unit)), 2) if n_spoken else None,

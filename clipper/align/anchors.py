@@ -108,6 +108,10 @@ def resolve_anchors(
             continue
         best = max(h[1] for h in hits)
         near = [h for h in hits if h[1] >= best - 2.0]
+        # a segment equal to the anchor beats one that merely contains it (or is contained);
+        # among near-equals, time decides
+        exact = [h for h in near if h[0] == q or keys[h[2]] == q]
+        near = exact or near
         if duration and len(near) > 1:
             pick = min(near, key=lambda h: abs(duration * cum[h[2]] // total_len - a.ms))
         else:

@@ -202,6 +202,80 @@ def map_cues(
     return out
 
 
+def bead_margins(
+    beads: Sequence[Bead],
+    seg_units: Sequence[float],
+    cue_units: Sequence[float],
+    cue_ms: Sequence[int],
+    priors: dict[tuple[int, int], float] | None = None,
+    sigma: float = 0.35,
+) -> list[float]:
+    """How sure each bead's edges are: per bead, the least extra cost of moving its start or
+    end by one segment or one cue (the neighbouring bead changing with it).
+
+    A 1-1 bead whose neighbour could as well take one more cue, or give up a segment,
+    at almost the same cost is a guess (the length evidence cannot tell them apart); a
+    bead whose edges cost a lot to move is what the lengths say.
+    """
+    pri = dict(BEADS if priors is None else priors)
+    L = np.asarray(seg_units, dtype=np.float64)
+    C = np.asarray(cue_units, dtype=np.float64)
+    D = np.asarray(cue_ms, dtype=np.float64)
+    cl = np.concatenate([[0.0], np.cumsum(L)])
+    cc = np.concatenate([[0.0], np.cumsum(C)])
+    cd = np.concatenate([[0.0], np.cumsum(D)])
+    k_text = max(C.sum(), 1e-9) / max(L.sum(), 1e-9)
+    k_time = max(D.sum(), 1e-9) / max(L.sum(), 1e-9)
+    n, m = L.shape[0], C.shape[0]
+
+    def cost(s0: int, s1: int, c0: int, c1: int) -> float:
+        kind = (s1 - s0, c1 - c0)
+        if kind not in pri or s0 < 0 or c0 < 0 or s1 > n or c1 > m:
+            return math.inf
+        if kind[0] == 0 or kind[1] == 0:
+            return pri[kind]
+        sl = max(cl[s1] - cl[s0], 1e-3)
+        a = math.log(max(cc[c1] - cc[c0], 1e-3) / (k_text * sl)) / sigma
+        b = math.log(max(cd[c1] - cd[c0], 1.0) / (k_time * sl)) / sigma
+        return pri[kind] + a * a + b * b
+
+    spans: list[tuple[int, int, int, int]] = []
+    si = ci = 0
+    for bd in beads:
+        s1 = si + len(bd.segs)
+        c1 = ci + len(bd.cues)
+        spans.append((si, s1, ci, c1))
+        si, ci = s1, c1
+    edge = [math.inf] * (len(spans) + 1)  # edge[k]: margin of the boundary before bead k
+    for k in range(1, len(spans)):
+        a0, a1, b0, b1 = spans[k - 1]
+        x0, x1, y0, y1 = spans[k]
+        here = cost(a0, a1, b0, b1) + cost(x0, x1, y0, y1)
+        best = math.inf
+        for ds, dc in ((1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (-1, -1)):
+            s_mid, c_mid = a1 + ds, b1 + dc
+            if s_mid < a0 or s_mid > x1 or c_mid < b0 or c_mid > y1:
+                continue
+            best = min(best, cost(a0, s_mid, b0, c_mid) + cost(s_mid, x1, c_mid, y1) - here)
+        edge[k] = best
+    return [min(edge[k], edge[k + 1]) for k in range(len(spans))]
+
+
+def _local_rates(beads: Sequence[Bead], su: Sequence[float], cd: Sequence[int], reach: int = 30) -> list[float]:
+    """ms a unit around each bead: the median over the 1-1 beads within ``reach`` beads."""
+    glob = sum(cd) / max(sum(su), 1e-9)
+    r = np.full(len(beads), np.nan)
+    for k, bd in enumerate(beads):
+        if len(bd.segs) == 1 and len(bd.cues) == 1:
+            r[k] = cd[bd.cues[0]] / max(su[bd.segs[0]], 1e-9)
+    out: list[float] = []
+    for k in range(len(beads)):
+        win = r[max(0, k - reach) : k + reach + 1]
+        v = win[~np.isnan(win)]
+        out.append(float(np.median(v)) if v.shape[0] >= 5 else glob)
+    return out
+
+
 def _split_inside(a: int, b: int, lens: Sequence[float], pause: int) -> list[tuple[int, int]]:
     """Spans for segments sharing the cue [a, b]: speech time split by length, one typical
     pause between neighbours (never more than a third of the cue)."""
@@ -248,6 +322,15 @@ def run_cuemap(request: AlignRequest) -> Alignment:
     request.report("mapping cues", 1, 2)
     beads = map_cues(su, cu, cd, band=int(opts.get("cue_band", 80)), priors=pri)
     request.report("mapping cues", 2, 2)
+    margins = bead_margins(beads, su, cu, cd, priors=pri)
+    # a cross-check: the same mapping trusting durations less and text lengths more; a
+    # segment the two map to different cues has split evidence and is not confident
+    split: set[int] = set()
+    if bool(opts.get("cross_check", True)):
+        alt = map_cues(su, cu, cd, band=int(opts.get("cue_band", 80)), priors=pri, sigma_time=0.5, sigma_text=0.25)
+        where = {i: bd.cues for bd in alt for i in bd.segs}
+        split = {i for bd in beads for i in bd.segs if where.get(i) != bd.cues}
+    local_rate = _local_rates(beads, su, cd)
     # a typical pause between segments: the median gap between consecutive cues
     gaps = [int(cues[j + 1].start or 0) - int(cues[j].end or 0) for j in range(len(cues) - 1)]
     pos = sorted(g for g in gaps if g > 0)
@@ -259,7 +342,7 @@ def run_cuemap(request: AlignRequest) -> Alignment:
         track = vadmod.frame_activity(request.media.path, jobs=max(1, request.jobs), media_duration=request.media.duration, progress=request.progress)
     times: dict[int, tuple[int, int, float]] = {}
     unplaced: list[int] = []
-    for bd in beads:
+    for bd, margin, ms_per_unit in zip(beads, margins, local_rate):
         if not bd.segs:
             continue
         if not bd.cues:
@@ -268,8 +351,16 @@ def run_cuemap(request: AlignRequest) -> Alignment:
         a = int(cues[bd.cues[0]].start or 0)
         b = int(cues[bd.cues[-1]].end or 0)
         fitc = math.exp(-max(bd.cost - BEADS.get((len(bd.segs), len(bd.cues)), 0.0), 0.0) / 4.0)
+        # a bead is as sure as the cheapest move of its edges (see bead_margins)
+        fitc *= 1.0 - math.exp(-max(margin, 0.0) / float(opts.get("cue_margin_scale", 3.0)))
+        # and as its cues' duration is to the segments' expected one: a cue 700 ms longer
+        # than the words need holds something else too (a piece of a neighbour, a filler),
+        # and a segment edge is likely off by about that much
+        dev = abs((b - a) - ms_per_unit * sum(su[i] for i in bd.segs))
+        fitc *= math.exp(-((dev / float(opts.get("cue_dev_ms", 550.0))) ** 2))
         if len(bd.segs) == 1:
-            times[spoken[bd.segs[0]]] = (a, b, round(0.9 * fitc, 3))
+            c = 0.9 * fitc
+            times[spoken[bd.segs[0]]] = (a, b, round(min(c, 0.3) if bd.segs[0] in split else c, 3))
             continue
         lens = [su[i] for i in bd.segs]
         spans = _split_inside(a, b, lens, pause)
@@ -278,7 +369,8 @@ def run_cuemap(request: AlignRequest) -> Alignment:
             spans, inner_conf = _split_by_audio(track, a, b, spans)
         for n_, i in enumerate(bd.segs):
             s, e = spans[n_]
-            times[spoken[i]] = (s, max(e, s), round(min(0.9 * fitc, inner_conf), 3))
+            c = min(0.9 * fitc, inner_conf)
+            times[spoken[i]] = (s, max(e, s), round(min(c, 0.3) if i in split else c, 3))
     if track is not None:
         times = _snap_edges(track, times)
     out: list[Segment] = []
@@ -304,6 +396,7 @@ def run_cuemap(request: AlignRequest) -> Alignment:
         "cues": len(cues),
         "beads": kinds,
         "mode": "cuemap" + ("+audio" if track is not None else ""),
+        "cross_check_unsure": len(split),
         "warnings": [],
     }
     return Alignment(transcript=replace(tr, segments=tuple(out)), engine="activity", media=request.media, settings={"cuemap": True, "pause_ms": pause}, stats=stats)

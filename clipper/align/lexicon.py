@@ -184,6 +184,8 @@ class Lexicon:
         self.words = _load_dict(self.path)
         #: made-up pronunciations: dict word -> phones (to add_word into each decoder)
         self.extra: dict[str, str] = {}
+        #: further readings of made-up words (added as ``word(2)``, ``word(3)`` ...)
+        self.alternates: dict[str, list[str]] = {}
 
     def __contains__(self, word: str) -> bool:
         return word in self.words or word in self.extra
@@ -244,12 +246,19 @@ class Lexicon:
                 self.extra[w] = phones
                 return [(w, phones)]
         core = w.replace("'", "")
-        # an acronym written in capitals (SJTU) is spelt out
+        # an acronym written in capitals (SJTU) is spelt out, or read as a word (NASA):
+        # both readings go to the decoder, which picks the one the audio holds
         raw = "".join(ch for ch in _ascii(display) if ch.isalpha())
+        lts = self._pieces(core) or letter_to_sound(core)
         if raw.isupper() and 1 < len(raw) <= 6 and raw.lower() == core:
             phones = " ".join(_LETTER_NAMES[c] for c in core if c in _LETTER_NAMES)
+            if lts != phones:
+                self.alternates[w] = [lts]
         else:
-            phones = self._pieces(core) or letter_to_sound(core)
+            phones = lts
+            alt = letter_to_sound(core)
+            if alt != phones:
+                self.alternates[w] = [alt]
         self.extra[w] = phones
         return [(w, phones)]
 

@@ -162,7 +162,7 @@ def canon(token: str) -> tuple[str, ...]:
         part = _DROP.sub("", part)
         if not part:
             continue
-        num = _number_key(part)
+        num = _number_key(part) if part[0].isdigit() or part[0] in _CURRENCY else None
         if num is not None:
             out.extend(num)
         else:
@@ -314,9 +314,75 @@ def _opcodes(a: Sequence[str], b: Sequence[str], matcher: str) -> list[tuple[str
     code = {k: chr(i + 32) for i, k in enumerate(sorted(vocab))}
     sa = "".join([code[k] for k in a])
     sb = "".join([code[k] for k in b])
-    # the hint picks a banded implementation; a wrong hint only costs time
-    hint = abs(len(sa) - len(sb)) + max(len(sa), len(sb)) // 6 + 1
-    return [(op.tag, op.src_start, op.src_end, op.dest_start, op.dest_end) for op in Levenshtein.opcodes(sa, sb, score_hint=hint)]
+    out: list[tuple[str, int, int, int, int]] = []
+    i0 = j0 = 0
+    for i1, j1 in [*_anchors(sa, sb), (len(sa), len(sb))]:
+        # the hint picks a banded implementation; a wrong hint only costs time
+        ca, cb = sa[i0:i1], sb[j0:j1]
+        hint = abs(len(ca) - len(cb)) + max(len(ca), len(cb)) // 6 + 1
+        for op in Levenshtein.opcodes(ca, cb, score_hint=hint):
+            out.append((op.tag, op.src_start + i0, op.src_end + i0, op.dest_start + j0, op.dest_end + j0))
+        i0, j0 = i1, j1
+    return out
+
+
+#: split long alignments at sure anchors about this many keys apart
+CHUNK = 2000
+#: an anchor is a key found once in each sequence whose neighbours agree this far either side
+ANCHOR_CONTEXT = 3
+
+
+def _anchors(sa: str, sb: str) -> list[tuple[int, int]]:
+    """Cut points (i, j) where ``sa[i] == sb[j]`` surely pair, about CHUNK keys apart.
+
+    Keys that occur exactly once in each sequence and whose ANCHOR_CONTEXT neighbours on
+    both sides are equal too are candidates; the longest chain increasing in both
+    sequences is kept. Aligning the pieces between them separately gives the same
+    pairs (a Levenshtein alignment keeps such a unique, context-confirmed pair) with a
+    far narrower band: the whole seed aligns several times faster.
+    """
+    n, m = len(sa), len(sb)
+    if n < 2 * CHUNK or m < 2 * CHUNK:
+        return []
+    from collections import Counter
+
+    ca, cb = Counter(sa), Counter(sb)
+    pos_b = {ch: j for j, ch in enumerate(sb) if cb[ch] == 1}
+    c = ANCHOR_CONTEXT
+    cand: list[tuple[int, int]] = []
+    for i, ch in enumerate(sa):
+        if ca[ch] == 1:
+            j = pos_b.get(ch)
+            if j is not None and c <= i < n - c and c <= j < m - c and sa[i - c : i + c + 1] == sb[j - c : j + c + 1]:
+                cand.append((i, j))
+    # longest chain increasing in j (patience sorting), then thin it out to ~CHUNK apart
+    import bisect
+
+    tails: list[int] = []
+    tail_idx: list[int] = []
+    prev = [-1] * len(cand)
+    for k, (_, j) in enumerate(cand):
+        p = bisect.bisect_left(tails, j)
+        if p == len(tails):
+            tails.append(j)
+            tail_idx.append(k)
+        else:
+            tails[p] = j
+            tail_idx[p] = k
+        prev[k] = tail_idx[p - 1] if p > 0 else -1
+    chain: list[tuple[int, int]] = []
+    k = tail_idx[-1] if tail_idx else -1
+    while k >= 0:
+        chain.append(cand[k])
+        k = prev[k]
+    chain.reverse()
+    cuts: list[tuple[int, int]] = []
+    last = 0
+    for i, j in chain:
+        if i - last >= CHUNK and n - i >= CHUNK // 2:
+            cuts.append((i, j))
+            last = i
+    return cuts
 
 
 def align_keys(

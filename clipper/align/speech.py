@@ -7,19 +7,25 @@ audio, and a single mismatch derails the rest). Instead:
    energies are kept (memory flat in media length);
 2. the timeline is cut into parts, one a worker, at the quietest spot near equal shares;
    each part's first word is estimated from the text's phone count against speech time;
-3. each worker walks its part in blocks of ~30 s cut at pauses. A block is decoded with a
-   finite-state grammar over the next words of the transcript: the entry is fixed (or a
-   window when it is only estimated), the exit is free, lines may be skipped (an unspoken
-   passage) and untranscribed speech may be absorbed by a garbage model, both at a cost.
-   Only the words before the last pause well inside the block are committed; the next
-   block starts there, so every block boundary falls in a pause of confirmed words;
+3. each worker walks its part in blocks of ~30 s. A block is decoded with a finite-state
+   grammar over the next words of the transcript: the entry is the next unplaced word (or,
+   at a cost per line, a line start a few lines ahead or behind, so the chain can find its
+   place again), the exit is free (the audio decides how many words it holds). Only the
+   words before the last pause well inside the block are committed; the next block starts
+   there, so every block boundary falls in a pause between confirmed words. Options add
+   line skipping (``skip_segments``: text that is not spoken) and a garbage phone loop
+   (``garbage_logp``: speech the text lacks) at line starts; both are off by default
+   (they cost time and, measured on the benchmarks, accuracy on clean transcripts);
 4. parts are chained: where a part's guessed entry disagrees with its predecessor's last
-   committed word, the junction block is decoded again from the confirmed point;
-5. segment starts move to the nearest energy onset within ~0.3 s (a swallowed pause pulls
-   them early); ends are left as the decoder found them unless an offset lies close by.
+   committed word, the junction is decoded again from the confirmed point;
+5. segment starts move to the nearest energy onset (a swallowed pause pulls them early)
+   and ends to the nearest offset within a short reach, only where the local floor and
+   speech level are far enough apart to trust energy; otherwise the decoder's edges stand.
+   Unknown words get spelled and letter-to-sound readings (``lexicon``).
 
-Words get a confidence from their acoustic score against the block's typical score;
-segments from their words. Text that cannot be placed is flagged, never fatal.
+Words get a confidence from their acoustic score per frame against the run's typical
+score; segments from their words. A line with no placed word gets the gap between its
+neighbours and confidence 0 (``stats["unplaced"]`` counts them); nothing fails as a whole.
 """
 
 from __future__ import annotations
@@ -45,14 +51,15 @@ __all__ = ["run", "Token", "tokenize", "SpeechOptions"]
 FRAME_MS = 10
 SAMPLES_PER_FRAME = SAMPLE_RATE * FRAME_MS // 1000
 PAD_FRAMES = 30
+LOG_BASE = math.log(1.0001)  # pocketsphinx scores are in this log base
 #: the phones of the bundled en-us model: the garbage loop that absorbs untranscribed speech
-GARBAGE_PHONES = (
-    "AA AE AH AO AW AY B CH D DH EH ER EY F G HH IH IY JH K L M N NG OW OY P R S SH T TH UH UW V W Y Z ZH"
-).split()
+GARBAGE_PHONES = ("AA", "AH", "IY", "UW", "N", "S", "T", "L")
 #: least spread between the local noise floor and speech level for energy edges to be trusted
 MIN_SNR_DB = 18.0
 #: an onset needs this much quiet before it (and an offset after it)
 QUIET_MS = 60
+#: an end this deep in quiet moves back to the offset before it, however far (up to 300 ms)
+LONG_QUIET_MS = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,10 +70,18 @@ class SpeechOptions:
     commit_margin_ms: int = 4_000  # words ending this close to a block's end wait for the next block
     exit_slack: float = 0.6  # extra words beyond the estimate, as a share of it
     exit_slack_min: int = 25
+    resync_lines: int = 8  # a block may enter the text this many lines ahead of or behind the chain
+    resync_logp: float = -60.0  # log-probability per line of such a jump
+    retry_low_share: float = 1.0  # a block with more badly fitting words than this is tried again (1: never)
+    retry_lines: int = 25
+    retry_logp: float = -3.0
+    retry_skip_segments: int = 12
+    retry_garbage_logp: float = -20.0
     skip_segments: int = 0  # how many lines ahead an unspoken passage may be skipped (0: never)
-    skip_logp: float = -200.0  # log-probability of skipping lines (natural log)
+    skip_logp: float = -60.0  # log-probability of a skip (natural log) ...
+    skip_line_logp: float = -10.0  # ... plus this for every line skipped
     garbage_logp: float = 0.0  # log-probability of entering the garbage loop at a line start (0: none)
-    garbage_phone_logp: float = -10.0  # log-probability of each garbage phone
+    garbage_phone_logp: float = -20.0  # log-probability of each garbage phone
     snap_start_ms: int = 300  # a start in quiet moves forward to an onset within this
     snap_back_ms: int = 0  # a start inside loud audio moves back to its onset within this
     snap_end_ms: int = 100  # an end inside loud audio extends to its offset within this (0: ends left alone)
@@ -217,7 +232,11 @@ def _decoder(extra: dict[str, str], opts: SpeechOptions) -> Any:
         lm=None, loglevel="FATAL", beam=opts.beam, wbeam=opts.wbeam, pbeam=opts.pbeam, fsgusefiller=True
     )
     for w, ph in extra.items():
-        d.add_word(w, ph, False)
+        if "\t" in ph:  # several readings: the first is the word, the others its variants
+            for k, alt in enumerate(ph.split("\t")):
+                d.add_word(w if k == 0 else f"{w}({k + 1})", alt, False)
+        else:
+            d.add_word(w, ph, False)
     for ph in GARBAGE_PHONES:
         d.add_word("gbg_" + ph.lower(), ph, False)
     d.add_word("gbg_sil", "SIL", True)
@@ -225,7 +244,7 @@ def _decoder(extra: dict[str, str], opts: SpeechOptions) -> Any:
 
 
 def _grammar(
-    job: _PartJob, first: int, last: int, entries: Sequence[int], opts: SpeechOptions
+    job: _PartJob, first: int, last: int, entries: Sequence[tuple[int, float]], opts: SpeechOptions
 ) -> tuple[list[tuple[Any, ...]], int, int]:
     """FSG transitions over tokens [first, last): state i precedes token i - first.
 
@@ -239,24 +258,20 @@ def _grammar(
     tr: list[tuple[Any, ...]] = []
     for i in range(n):
         tr.append((i, i + 1, 1.0, job.words[first + i]))
-    if len(entries) == 1:
-        tr.append((start, entries[0] - first, 1.0))
-    else:
-        p = 1.0 / len(entries)
-        for e in entries:
-            tr.append((start, e - first, p))
+    for e, p in entries:
+        tr.append((start, e - first, p))
     # exit anywhere (the block is cut in a pause, but its last words are not committed)
     for i in range(1, n + 1):
         tr.append((i, final, 1.0))
     # line starts: skip up to K lines ahead, garbage loop
     line_starts = [i for i in range(n) if i == 0 or job.seg_of[first + i] != job.seg_of[first + i - 1]]
-    skip_p = math.exp(opts.skip_logp)
     garb_p = math.exp(opts.garbage_logp)
     phone_p = math.exp(opts.garbage_phone_logp)
     nxt = final + 1
     for k, i in enumerate(line_starts):
-        for j in line_starts[k + 1 : k + 1 + opts.skip_segments]:
-            tr.append((i, j, skip_p))
+        for m, j in enumerate(line_starts[k + 1 : k + 1 + opts.skip_segments], start=1):
+            # skipping more lines costs more: a short skip must not beat a slightly poorer fit
+            tr.append((i, j, math.exp(opts.skip_logp + opts.skip_line_logp * m)))
         if opts.garbage_logp < 0:
             # untranscribed speech before this line: a free loop of phones, each at a cost
             g = nxt
@@ -269,7 +284,7 @@ def _grammar(
 
 
 def _decode_block(
-    d: Any, x: np.ndarray, job: _PartJob, first: int, last: int, entries: Sequence[int], opts: SpeechOptions
+    d: Any, x: np.ndarray, job: _PartJob, first: int, last: int, entries: Sequence[tuple[int, float]], opts: SpeechOptions
 ) -> list[tuple[int, int, int, float]]:
     """Decode one block; returns (token, start_frame, end_frame, score/frame) for words found."""
     tr, start, final = _grammar(job, first, last, entries, opts)
@@ -284,17 +299,25 @@ def _decode_block(
     if hyp is None:
         return out
     # map the word sequence back to tokens: the grammar is a chain, so words come in order
-    words = [(s.word, s.start_frame, s.end_frame, s.ascore) for s in d.seg()]
+    words = [(s.word.split("(")[0], s.start_frame, s.end_frame, s.ascore) for s in d.seg()]
+    words = [w for w in words if not w[0].startswith(("<", "[", "+", "gbg_"))]
+    if not words:
+        return out
+    # which entry the path took: the one whose following words spell the decoded ones
+    seq = [w[0] for w in words[:40]]
     pos = first
+    for e, _ in sorted(entries, key=lambda ep: -ep[1]):
+        if job.words[e : e + len(seq)] == seq:
+            pos = e
+            break
     for w, a, b, sc in words:
-        base = w.split("(")[0]
-        if base.startswith(("<", "[", "+", "gbg_")):
-            continue
+        base = w
         while pos < last and job.words[pos] != base:
             pos += 1
         if pos >= last:
             break
-        out.append((pos, a, b, sc / max(1, b - a + 1)))
+        # ascore comes back as a probability (logmath exp): back to log units per frame
+        out.append((pos, a, b, math.log(max(sc, 1e-300)) / LOG_BASE / max(1, b - a + 1)))
         pos += 1
     return out
 
@@ -321,6 +344,39 @@ def _padded(x: np.ndarray, dither: int, seed: int) -> np.ndarray:
     return _noisy(np.concatenate([lead, x, tail]), dither, seed + 1)
 
 
+def _low_share(found: Sequence[tuple[int, int, int, float]], ref: Sequence[float]) -> float:
+    """Share of decoded words whose score is far below what well-fitting words score."""
+    if not found or len(ref) < 30:
+        return 0.0
+    r = np.asarray(ref)
+    med = float(np.median(r))
+    mad = float(np.median(np.abs(r - med))) or 1.0
+    return sum(1 for w in found if w[3] < med - 3 * mad) / len(found)
+
+
+def _resync_entries(job: _PartJob, tok: int, lo_tok: int, opts: SpeechOptions) -> list[tuple[int, float]]:
+    """Where a block may enter the text: the next word, or (at a cost per line) a line start
+    a few lines ahead (text that is not spoken) or back (speech the text lacks, which made the
+    previous block place words on the wrong audio)."""
+    ents = [(tok, 1.0)]
+    if opts.resync_lines <= 0 or tok >= len(job.words):
+        return ents
+    seg = job.seg_of
+    i, n = tok + 1, 0
+    while i < len(job.words) and n < opts.resync_lines:
+        if seg[i] != seg[i - 1]:
+            n += 1
+            ents.append((i, math.exp(opts.resync_logp * n)))
+        i += 1
+    i, n = tok - 1, 0
+    while i > lo_tok and n < opts.resync_lines:
+        if seg[i] != seg[i - 1]:
+            n += 1
+            ents.append((i, math.exp(opts.resync_logp * n)))
+        i -= 1
+    return ents
+
+
 def _expected_tokens(job: _PartJob, tok: int, frames_speech: int, slack: float) -> int:
     """Index just past the tokens expected in ``frames_speech`` frames of speech, plus slack."""
     budget = frames_speech / 100.0 * job.phones_per_s * (1.0 + slack)
@@ -338,9 +394,11 @@ def _align_part(job: _PartJob) -> tuple[list[_Placed], dict[str, int]]:
     cpu0 = time.process_time()
     d = _decoder(job.extra, opts)
     placed: list[_Placed] = []
-    stats = {"blocks": 0, "empty_blocks": 0}
+    stats = {"blocks": 0, "empty_blocks": 0, "resyncs": 0, "retries": 0, "retries_taken": 0}
+    ref: list[float] = []  # scores of words in blocks that fit well: what "good" looks like here
     pos_frame = job.start_frame
     tok = job.entry
+    lo_tok = job.entry  # entries never go back before the part's own first word
     window = job.entry_window
     block = opts.block_ms // FRAME_MS
     margin = opts.commit_margin_ms // FRAME_MS
@@ -354,15 +412,47 @@ def _align_part(job: _PartJob) -> tuple[list[_Placed], dict[str, int]]:
         if n_speech < 10 and not last_block:
             pos_frame = end_frame
             continue
-        first = max(0, tok - window)
-        hi = _expected_tokens(job, tok + window, n_speech, opts.exit_slack)
-        hi = min(len(job.words), max(hi, tok + window + opts.exit_slack_min))
-        entries = list(range(first, min(hi, tok + window + 1))) if window else [tok]
+        if window:
+            first = max(0, tok - window)
+            ents = [(e, 1.0 / (2 * window + 1)) for e in range(first, min(len(job.words), tok + window + 1))]
+        else:
+            ents = _resync_entries(job, tok, lo_tok, opts)
+            first = min(e for e, _ in ents)
+        top = max(e for e, _ in ents)
+        hi = _expected_tokens(job, top, n_speech, opts.exit_slack)
+        hi = min(len(job.words), max(hi, top + opts.exit_slack_min))
+        entries = ents
         x = _read_span(job.raw, pos_frame * SAMPLES_PER_FRAME, end_frame * SAMPLES_PER_FRAME)
         # a lead and tail of noise floor: a word right at the file's edge needs silence around it
         x = _padded(x, opts.dither, pos_frame)
         found = [(t, a - PAD_FRAMES, b - PAD_FRAMES, sc) for t, a, b, sc in _decode_block(d, x, job, first, hi, entries, opts)]
         stats["blocks"] += 1
+        low = _low_share(found, ref)
+        if not window and low > opts.retry_low_share and len(ref) >= 30:
+            # many words fit badly: the chain may have lost its place in the text. Try again
+            # with cheap jumps (lines ahead: unspoken text; behind: speech the text lacks)
+            wide = replace(
+                opts,
+                resync_lines=opts.retry_lines,
+                resync_logp=opts.retry_logp,
+                skip_segments=opts.retry_skip_segments,
+                garbage_logp=opts.retry_garbage_logp,
+            )
+            ents2 = _resync_entries(job, tok, lo_tok, wide)
+            first2 = min(e for e, _ in ents2)
+            top2 = max(e for e, _ in ents2)
+            hi2 = min(len(job.words), max(_expected_tokens(job, top2, n_speech, opts.exit_slack), top2 + opts.exit_slack_min))
+            found2 = [
+                (t, a - PAD_FRAMES, b - PAD_FRAMES, sc) for t, a, b, sc in _decode_block(d, x, job, first2, hi2, ents2, wide)
+            ]
+            stats["retries"] += 1
+            # garbage can explain anything: a retry must still place most of the words
+            if found2 and _low_share(found2, ref) < low - 0.1 and len(found2) >= 0.6 * len(found):
+                found = found2
+                stats["retries_taken"] += 1
+        if found and _low_share(found, ref) <= opts.retry_low_share:
+            ref.extend(w[3] for w in found)
+            del ref[:-3000]
         if not found:
             stats["empty_blocks"] += 1
             pos_frame = end_frame  # nothing recognisable: move on, the text waits
@@ -382,6 +472,12 @@ def _align_part(job: _PartJob) -> tuple[list[_Placed], dict[str, int]]:
                 break
             # nothing settled inside this block: take the first word and go on from it
             keep = found[:1]
+        if keep[0][0] != tok:
+            stats["resyncs"] += 1
+            # entering earlier than the confirmed word: the words placed before were on the
+            # wrong audio (speech missing from the text); this block places them again
+            placed = [p for p in placed if p.tok < keep[0][0]]
+        lo_tok = max(lo_tok, tok)  # the next block may go back at most to this block's first word
         for t, a, b, sc in keep:
             a_ms = max(0, (pos_frame + a) * FRAME_MS)
             b_ms = min(job.end_frame * FRAME_MS, max(a_ms, (pos_frame + b + 1) * FRAME_MS))
@@ -454,6 +550,13 @@ def _snap(raw: str, t_ms: int, back_ms: int, fwd_ms: int, lo_limit: int, offset:
         i = len(loud) - 1 - i
     if i < 0 or i >= len(loud):
         return None
+    if loud[i] and not offset:
+        # the tail of the previous line's last sound: look past it
+        r = i
+        while r < len(loud) and loud[r] and r - i <= 80:
+            r += 1
+        if r < len(loud) and not loud[r]:
+            i = r
     if loud[i]:
         if back_ms <= 0:
             return None
@@ -467,6 +570,11 @@ def _snap(raw: str, t_ms: int, back_ms: int, fwd_ms: int, lo_limit: int, offset:
         k = j
     else:
         nxt = np.flatnonzero(loud[i : i + fwd_ms + 1])
+        if not len(nxt) and offset and LONG_QUIET_MS:
+            # an end well inside a pause (longer than any stop closure): speech ended before it
+            far = np.flatnonzero(loud[i : i + 300])
+            if len(far) and far[0] >= LONG_QUIET_MS:
+                nxt = far
         if not len(nxt):
             return None
         k = i + int(nxt[0])
@@ -559,13 +667,14 @@ def _align_all(
     cum_speech = np.concatenate([[0], np.cumsum(speech)])
     cum_ph = np.concatenate([[0], np.cumsum(nph)])
     jobs: list[_PartJob] = []
+    extra = {w: "\t".join([ph, *lex.alternates.get(w, [])]) for w, ph in lex.extra.items()}
     for a, b in parts:
         share = cum_speech[a] / total_speech
         entry = int(np.searchsorted(cum_ph, share * cum_ph[-1]))
         entry = min(entry, len(tokens) - 1)
         window = 0 if a == 0 else max(60, len(tokens) // 50)
         jobs.append(
-            _PartJob(audio.raw, a, b, entry, window, words, nph, seg_of, dict(lex.extra), phones_per_s, speech[a:b], opts)
+            _PartJob(audio.raw, a, b, entry, window, words, nph, seg_of, extra, phones_per_s, speech[a:b], opts)
         )
     results: list[tuple[list[_Placed], dict[str, int]]] = []
     for k, res in enumerate(_run_jobs(jobs, jobs_n)):
@@ -574,6 +683,8 @@ def _align_all(
     placed: dict[int, _Placed] = {}
     stats["blocks"] = sum(r[1]["blocks"] for r in results)
     stats["empty_blocks"] = sum(r[1]["empty_blocks"] for r in results)
+    for k in ("resyncs", "retries", "retries_taken"):
+        stats[k] = sum(r[1][k] for r in results)
     stats["worker_cpu_s"] = round(sum(r[1]["cpu_ms"] for r in results) / 1000, 2)
     stats["parts"] = len(parts)
     # chain parts: a later part's words must come after the earlier part's; when a part's
@@ -654,9 +765,14 @@ def _assemble(
         prev_end = next((o.end for o in reversed(out) if o.end is not None), 0)
         if opts.snap_start_ms:
             # a swallowed pause can make the first word long: its onset may lie anywhere in it
-            first_end = next(w.end for w in words if w.end is not None)
-            assert first_end is not None
-            reach = max(opts.snap_start_ms, min(1500, first_end - start - 20))
+            # a short first word is sometimes put at the end of the pause before it and the
+            # pause moved after it: then the onset lies up to the end of the next word
+            timed_w = [w for w in words if w.start is not None and w.end is not None]
+            upto = timed_w[0].end
+            if len(timed_w) > 1 and timed_w[1].start - timed_w[0].end >= 50:  # type: ignore[operator]
+                upto = timed_w[1].end
+            assert upto is not None
+            reach = max(opts.snap_start_ms, min(1500, upto - start - 20))
             on = _snap(audio.raw, start, opts.snap_back_ms, reach, prev_end)
             if on is not None and on < end:
                 start = on
@@ -706,6 +822,17 @@ def _clamp(words: list[Word], start: int, end: int) -> list[Word]:
         out.append(Word(w.text, a, b, w.confidence))
     if out and out[0].start is not None and out[0].start != start:
         out[0] = Word(out[0].text, start, max(start, out[0].end or start), out[0].confidence)
+    # words squeezed to nothing at the front by a later start share the span up to the next word
+    k = 0
+    while k < len(out) and out[k].start == start and out[k].end == start:
+        k += 1
+    if 0 < k < len(out) and out[k].start is not None:
+        nxt = out[k].start
+        assert nxt is not None
+        if nxt > start:
+            for i in range(k):
+                w = out[i]
+                out[i] = Word(w.text, start + (nxt - start) * i // k, start + (nxt - start) * (i + 1) // k, w.confidence)
     return out
 
 

@@ -74,6 +74,11 @@ def _setup_logging(argv: list[str]) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: run the app, map errors to exit codes."""
     _setup_logging(sys.argv[1:] if argv is None else argv)
+    # A long transcript is ~100k small immutable objects and no reference cycles; the
+    # default gen-0 threshold (700) makes the collector rescan them hundreds of times.
+    import gc
+
+    gc.set_threshold(100_000, 50, 100)
     try:
         # with standalone_mode=False click returns the code of a command's typer.Exit(n)
         rv = app(args=argv, standalone_mode=False)

@@ -29,6 +29,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from ..clean import bulk_pass
 from ..errors import FormatError, ParseError
 from ..io import read_text
 from ..model import Transcript
@@ -109,7 +110,8 @@ def parse(
         )
     if mod is plain:
         options["segmentation"] = segmentation
-    tr: Transcript = mod.parse(text, path=p, strict=strict, **options)
+    with bulk_pass():
+        tr: Transcript = mod.parse(text, path=p, strict=strict, **options)
     if not tr.segments:
         raise ParseError(p, f"no transcript text found in this {mod.NAME} file; check the file and --format")
     return tr

@@ -104,7 +104,7 @@ def scan_cues(
                     raise ParseError(path, f"cue ends ({end} ms) before it starts ({start} ms)", line=lineno)
                 report.add("bad_times_fixed", s)
                 end = start
-            cur = Cue(start, end, lineno=lineno, settings=(m.group("settings") or "").strip(), ident=ident)
+            cur = Cue(start, end, [], lineno, (g[8] or "").strip(), ident)  # g[8]: the settings
             cues.append(cur)
             ident = None
             bad = None
@@ -160,7 +160,7 @@ def _has_words(s: str) -> bool:
     return bool(_WORDS.search(s))
 
 
-def _is_truncated_tail(lines: list[str], i: int) -> bool:
+def _is_truncated_tail(lines: Sequence[str], i: int) -> bool:
     """True when nothing but blank space follows line ``i``."""
     return all(not ln.strip() for ln in lines[i + 1 :])
 

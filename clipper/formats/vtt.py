@@ -16,9 +16,17 @@ an upper bound, and ``meta["word_times"]`` is ``"starts"``.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
-from ..clean import RawSegment, RawWord, ReportBuilder, build_transcript, clean_text, is_clean_word
+from ..clean import (
+    FinishedWords,
+    RawSegment,
+    RawWord,
+    ReportBuilder,
+    build_transcript,
+    clean_text,
+    is_clean_word,
+    memo,
+)
 from ..errors import ParseError
 from ..model import Transcript, Word
 from ._cues import TIMING_RE, Cue, remove_rolling, scan_cues
@@ -30,6 +38,8 @@ NAME = "vtt"
 EXTENSIONS = (".vtt", ".webvtt")
 
 _INLINE_TS = re.compile(r"<(?:(\d{1,3}):)?(\d{2}):(\d{2})[.,](\d{3})>")
+# The same, one group (the time): splitting a line gives text, time, text, time, ...
+_INLINE_SPLIT = re.compile(r"<((?:\d{1,3}:)?\d{2}:\d{2}[.,]\d{3})>")
 _BLOCK_KINDS = ("NOTE", "STYLE", "REGION")
 # Any line that could open such a block (a superset: the loop below decides).
 _BLOCK_START = re.compile(r"^\s*(?:NOTE|STYLE|REGION)", re.M)
@@ -77,7 +87,7 @@ def _drop_blocks(lines: list[str], start: int, rb: ReportBuilder) -> list[str]:
     return out
 
 
-@lru_cache(maxsize=1 << 16)
+@memo
 def _chunk_tokens(chunk: str) -> tuple[tuple[str, ...], bool]:
     """Tokens of one chunk of a line, and whether they are all finished words.
 
@@ -87,39 +97,41 @@ def _chunk_tokens(chunk: str) -> tuple[tuple[str, ...], bool]:
     return toks, all(is_clean_word(t) for t in toks)
 
 
-def _timed_words(line: str, cue: Cue) -> tuple[RawWord, ...] | tuple[Word, ...]:
+def _timed_words(line: str, cue: Cue) -> tuple[RawWord, ...] | FinishedWords:
     """Words of a YouTube line with inline start times; ends are the next word's start.
 
-    Finished ``Word`` s when every token is already clean (nearly always), else RawWords
-    for :func:`~clipper.clean.build_transcript` to clean.
+    Finished words when every token is already clean (nearly always), else RawWords for
+    :func:`~clipper.clean.build_transcript` to clean.
     """
-    parts = _INLINE_TS.split(line)
-    # parts: text, h, m, s, ms, text, h, m, s, ms, text ...
+    parts = _INLINE_SPLIT.split(line)
+    # parts: text, time, text, time, text ...
     cs, ce = cue.start, cue.end
-    toks, clean = _chunk_tokens(parts[0])
+    first, clean = _chunk_tokens(parts[0])
+    toks = list(first)
     times = [cs] * len(toks)
-    if len(parts) > 1:
-        toks = list(toks)
-        for k in range(1, len(parts), 5):
-            # parse_time, inlined: the fraction is always 3 digits here.
-            h = parts[k]
-            t = (int(h or 0) * 3600 + int(parts[k + 1]) * 60 + int(parts[k + 2])) * 1000 + int(parts[k + 3])
-            more, ok = _chunk_tokens(parts[k + 4])
-            if more:
-                toks.extend(more)
-                times.extend([t] * len(more))
-                clean = clean and ok
+    for k in range(1, len(parts), 2):
+        more, ok = _chunk_tokens(parts[k + 1])
+        if more:
+            # "[h:]mm:ss.mmm" to ms, with one int(): minutes, seconds and milliseconds
+            # have fixed widths, so the digits alone read as h?mmssmmm.
+            n = int(parts[k].replace(":", "").replace(".", "").replace(",", ""))
+            t = ((n // 10_000_000 * 60 + n // 100_000 % 100) * 60 + n // 1000 % 100) * 1000 + n % 1000
+            toks.extend(more)
+            times.extend([t] * len(more))
+            clean = clean and ok
     times.append(ce)
-    make = Word.unchecked if clean else RawWord.unchecked
     if times[0] >= cs and times[-1] <= ce and times == sorted(times):
         # In order inside the cue (the usual case): each word runs to the next one's start.
-        return tuple(map(make, toks, times, times[1:]))
-    out = []
-    for j, tok in enumerate(toks):
-        start = min(max(times[j], cs), ce)
-        end = max(start, min(max(times[j + 1], start), ce))
-        out.append(make(tok, start, end))
-    return tuple(out)
+        starts, ends = times, times[1:]
+    else:
+        starts, ends = [], []
+        for j in range(len(toks)):
+            start = min(max(times[j], cs), ce)
+            starts.append(start)
+            ends.append(max(start, min(max(times[j + 1], start), ce)))
+    if clean:
+        return FinishedWords(map(Word.unchecked, toks, starts, ends))
+    return tuple(map(RawWord.unchecked, toks, starts, ends))
 
 
 def parse(text: str, *, path: str | None = None, strict: bool = False, **_options: object) -> Transcript:

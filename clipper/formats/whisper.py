@@ -43,6 +43,8 @@ def detect(text: str) -> float:
 
 
 def _ms(value: Any) -> int | None:
+    if type(value) is float and 0.0 <= value < math.inf:
+        return ms_from_seconds(value)  # the usual case, tested first (NaN fails the comparison)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
         return None
     return ms_from_seconds(float(value))
@@ -92,7 +94,7 @@ def parse(text: str, *, path: str | None = None, strict: bool = False, **_option
                     rb.add("bad_times_fixed", wt.strip())
                     we = ws
                 conf = w.get("probability", w.get("score", w.get("confidence")))
-                words.append(RawWord(wt, ws, we, float(conf) if isinstance(conf, (int, float)) else None))
+                words.append(RawWord.unchecked(wt, ws, we, float(conf) if isinstance(conf, (int, float)) else None))
                 n_words += 1
                 n_timed += ws is not None
         start, end = _ms(seg.get("start")), _ms(seg.get("end"))
