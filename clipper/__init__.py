@@ -4,9 +4,6 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .errors import ClipperError, InputError, MediaError, ParseError
-from .model import Alignment, MediaInfo, Segment, Span, Transcript, Word
-
 # High-level API: what the CLI does, importable. ``import clipper`` stays light: the readers,
 # ffmpeg and the engines are imported when first used.
 #
@@ -20,6 +17,8 @@ from .model import Alignment, MediaInfo, Segment, Span, Transcript, Word
 from .align import Anchor
 from .alignfile import load as load_alignment
 from .alignfile import save as save_alignment
+from .errors import ClipperError, InputError, MediaError, ParseError
+from .model import Alignment, MediaInfo, Segment, Span, Transcript, Word
 from .pipeline import align_files, align_transcript, load_transcript, summarize
 
 

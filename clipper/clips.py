@@ -29,10 +29,11 @@ import os
 import re
 import unicodedata
 from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from .errors import InputError, ParseError
 from .io import read_text, write_text
@@ -586,7 +587,8 @@ def build_requests(
         windex = WordIndex(alignment)
         for q in quotes:
             ms = find(windex, q, top=3)
-            if not ms or ms[0].score < min_score or ms[0].start is None or ms[0].end is None:
+            best = ms[0] if ms else None
+            if best is None or best.score < min_score or best.start is None or best.end is None:
                 near = "; ".join(
                     f"{m.score:.0f}% at {format_clock(m.start) if m.start is not None else '?'}: {m.text[:60]!r}" for m in ms
                 )
@@ -594,31 +596,27 @@ def build_requests(
                     f"quote {q!r} matches nothing (best score below {min_score:.0f}); nearest: {near or 'none'}; "
                     "check the wording or lower --min-score"
                 )
-            m = ms[0]
-            out.append(ClipRequest("quote", m.text, m.start, m.end, m.text))
+            out.append(ClipRequest("quote", best.text, best.start, best.end, best.text))
     pindex = PassageIndex(alignment) if (takeaways or topics) else None
     if takeaways:
         resolved = resolve_takeaways(alignment, pindex)
         if not resolved:
             raise InputError("the alignment has no takeaways (the transcript had none); use --quote or --topic")
         for t in takeaways:
-            m = re.fullmatch(r"\s*(\d+)(?:\.(\d+))?\s*", t)
-            if not m or not 1 <= int(m.group(1)) <= len(resolved):
+            mt = re.fullmatch(r"\s*(\d+)(?:\.(\d+))?\s*", t)
+            if not mt or not 1 <= int(mt.group(1)) <= len(resolved):
                 raise InputError(f"--takeaway {t!r}: give a number from 1 to {len(resolved)} (or N.K for its K-th hint)")
-            rt = resolved[int(m.group(1)) - 1]
-            if m.group(2):
-                k = int(m.group(2))
-                if not 1 <= k <= len(rt.hints):
-                    raise InputError(f"--takeaway {t}: takeaway {rt.index} has {len(rt.hints)} hint(s)")
-                rh = rt.hints[k - 1]
-            else:
-                rh = rt.best
+            rt = resolved[int(mt.group(1)) - 1]
+            k = int(mt.group(2)) if mt.group(2) else None  # None: the best-evidenced hint
+            if k is not None and not 1 <= k <= len(rt.hints):
+                raise InputError(f"--takeaway {t}: takeaway {rt.index} has {len(rt.hints)} hint(s)")
+            rh = rt.hints[k - 1] if k is not None else rt.best
             if rh is not None and rh.chosen is not None and rh.chosen.passage is not None:
                 p = rh.chosen.passage
             else:
                 # no usable hint: the passage that shares the takeaway's words most
                 assert pindex is not None
-                found = locate_topic(pindex, f"{rt.takeaway.title} {rt.takeaway.text}", top=1) if not m.group(2) else []
+                found = locate_topic(pindex, f"{rt.takeaway.title} {rt.takeaway.text}", top=1) if k is None else []
                 if not found:
                     raise InputError(
                         f"takeaway {rt.index} ({rt.takeaway.title!r}) cannot be placed: no hint reading has text evidence "

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from dataclasses import replace as _replace
 from fractions import Fraction
 from pathlib import Path
-from typing import Sequence
 
 from . import media as _media
 from .clips import (

@@ -6,7 +6,7 @@ from :class:`ClipperError` is a runtime failure (exit 1).
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 __all__ = [
     "ClipperError",

@@ -24,9 +24,10 @@ import json
 import math
 import os
 import time
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from .errors import ClipperError, InputError, ParseError
 from .model import Alignment, MediaInfo, ProgressFn
@@ -376,7 +377,7 @@ def score(al: Alignment, truth: Truth) -> Score:
     scored = matched = placed = 0
     starts: list[int] = []
     ends: list[int] = []
-    for t, j in zip(truth.segments, seg_match):
+    for t, j in zip(truth.segments, seg_match, strict=True):
         if not t.scored:
             continue
         scored += 1
@@ -402,7 +403,7 @@ def score(al: Alignment, truth: Truth) -> Score:
             [" ".join(norm_tokens(w.text)) for w in truth.words],
             fuzzy=False,
         )
-        for tw, j in zip(truth.words, wm):
+        for tw, j in zip(truth.words, wm, strict=True):
             if j is None or tw.approx:
                 continue
             ow = out_words[j]
@@ -712,7 +713,7 @@ def format_table(rep: Mapping[str, Any]) -> str:
     def line(cells: Sequence[str]) -> str:
         if len(cells) != len(head):
             return "  ".join(cells)
-        return "  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+        return "  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
 
     out = [line(head), *(line(r) for r in rows)]
     out.append("(errors in ms, output minus truth, absolute; <=X = share of starts and ends within X ms, %)")

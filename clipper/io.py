@@ -6,8 +6,8 @@ import codecs
 import contextlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from .errors import InputError, OutputExistsError, ParseError
 

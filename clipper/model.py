@@ -7,8 +7,9 @@ reads an :class:`Alignment`.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Mapping
+from typing import Any
 
 __all__ = [
     "Word",

@@ -12,9 +12,10 @@ The CLI is a thin layer over these functions: :func:`align_files` is what
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from .align import AlignRequest, Anchor
 from .align import align as _run_engine

@@ -24,8 +24,8 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 from rapidfuzz import fuzz, process
 
@@ -57,7 +57,7 @@ def timed_words(seg: Segment) -> tuple[Word, ...]:
     from .align.uniform import spread_words
 
     spread = spread_words(seg.words, seg.start, seg.end)
-    return tuple(w if w.placed else s for w, s in zip(seg.words, spread))
+    return tuple(w if w.placed else s for w, s in zip(seg.words, spread, strict=True))
 
 
 @dataclass(frozen=True, slots=True)

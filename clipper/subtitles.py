@@ -30,10 +30,10 @@ import io as _stdio
 import math
 import os
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from fractions import Fraction
 from pathlib import Path
-from collections.abc import Iterable, Sequence
 from typing import Any
 
 from . import io, timecode
@@ -320,7 +320,7 @@ def _partition(
 
 def _join_lines(tokens: Sequence[str], ends: Sequence[int]) -> tuple[str, ...]:
     starts = (0, *ends[:-1])
-    return tuple(" ".join(tokens[a:b]) for a, b in zip(starts, ends))
+    return tuple(" ".join(tokens[a:b]) for a, b in zip(starts, ends, strict=True))
 
 
 def break_lines(tokens: Sequence[str], max_chars: int = 42, max_lines: int = 2) -> tuple[str, ...] | None:
@@ -434,7 +434,7 @@ def _segment_units(seg: Segment) -> list[_Unit]:
     raw: list[tuple[str, tuple[int, int] | None, float | None]] = []
     if sum(counts) == len(words):
         k = 0
-        for (tok, _, _), c in zip(tokens, counts):
+        for (tok, _, _), c in zip(tokens, counts, strict=True):
             if c:
                 a, b = times[k][0], times[k + c - 1][1]
                 raw.append((tok, (a, b), words[k].confidence))
@@ -442,7 +442,7 @@ def _segment_units(seg: Segment) -> list[_Unit]:
             else:
                 raw.append((tok, None, None))
     else:
-        raw = [(" ".join(w.text.split()), t, w.confidence) for w, t in zip(words, times)]
+        raw = [(" ".join(w.text.split()), t, w.confidence) for w, t in zip(words, times, strict=True)]
     units: list[_Unit] = []
     # a note token takes the time where it sits: after the previous spoken token
     last_end = next((t[0] for _, t, _ in raw if t is not None), seg.start)
@@ -485,7 +485,7 @@ class _Layouter:
     def fit(self, units: Sequence[_Unit]) -> tuple[tuple[str, ...], float] | None:
         """Lines for these units and their cost, or None when they do not fit a cue."""
         toks = [u.text for u in units]
-        costs = [break_cost(a, b) for a, b in zip(toks, toks[1:])]
+        costs = [break_cost(a, b) for a, b in zip(toks, toks[1:], strict=False)]
         r = _partition([len(t) for t in toks], costs, self.o.max_chars, self.o.max_lines)
         return None if r is None else (_join_lines(toks, r[0]), r[1])
 
@@ -510,7 +510,7 @@ class _Layouter:
         spoken_any = spoken_before[-1] > 0
         toks = [u.text for u in units]
         lens = [len(t) for t in toks]
-        pair = [break_cost(a, b) for a, b in zip(toks, toks[1:])]  # once, not per window
+        pair = [break_cost(a, b) for a, b in zip(toks, toks[1:], strict=False)]  # once, not per window
         best: list[float] = [INF] * (n + 1)
         back: list[int] = [0] * (n + 1)
         ends_of: dict[tuple[int, int], tuple[int, ...]] = {}
@@ -645,13 +645,13 @@ def _pieces(
     seg_units = [_segment_units(s) if s.spoken else [] for s in placed]
     pieces: list[_Piece] = []
     split = 0
-    for idx, (s, units) in enumerate(zip(placed, seg_units)):
+    for idx, (s, units) in enumerate(zip(placed, seg_units, strict=True)):
         note = not units
         if note:  # a non-speech event: its own cue(s), text as written, over its span
             assert s.start is not None and s.end is not None
             toks = s.text.split()
             spans = _spread([len(t) + 1 for t in toks], s.start, s.end)
-            units = [_Unit(t, a, b, False) for t, (a, b) in zip(toks, spans)]
+            units = [_Unit(t, a, b, False) for t, (a, b) in zip(toks, spans, strict=True)]
         # the silence after a segment ends where the next one starts
         if idx + 1 < len(placed):
             nxt = placed[idx + 1]

@@ -42,9 +42,9 @@ from __future__ import annotations
 import math
 import os
 import warnings
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Iterable, Iterator
 
 import numpy as np
 
@@ -131,7 +131,8 @@ def _power_ms(x: np.ndarray) -> np.ndarray:
     if n == 0:
         return np.zeros(0)
     y = x[: n * _SPMS].astype(np.float32, copy=False).reshape(n, _SPMS)
-    return np.einsum("ij,ij->i", y, y, dtype=np.float64) / (_SPMS * _FULL)
+    power: np.ndarray = np.einsum("ij,ij->i", y, y, dtype=np.float64) / (_SPMS * _FULL)
+    return power
 
 
 #: levels are measured after a first-order high-pass (pre-emphasis): hum, rumble, pink
@@ -194,13 +195,17 @@ def _analyse_chunks(chunks: Iterable[np.ndarray], frame_ms: int, mode: int, prog
         fines.append(_fine_codes(p))
         energies.append(_to_db(np.array([p.mean()])))
         flags.append(np.zeros(1, dtype=bool))
-    cat = lambda parts, dt: np.concatenate(parts) if parts else np.zeros(0, dtype=dt)  # noqa: E731
+
+    def cat(parts: list[np.ndarray], dt: type) -> np.ndarray:
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=dt)
+
     return _Piece(cat(flags, bool), cat(energies, np.float32), cat(fines, np.uint8), samples)
 
 
 def _fine_codes(p: np.ndarray) -> np.ndarray:
     db = 10.0 * np.log10(p + 1e-13)
-    return np.clip(np.rint((db - _FINE_BASE) / _FINE_STEP), 0, 255).astype(np.uint8)
+    codes: np.ndarray = np.clip(np.rint((db - _FINE_BASE) / _FINE_STEP), 0, 255).astype(np.uint8)
+    return codes
 
 
 def _block_stat(energy: np.ndarray, per_block: int, q: float) -> np.ndarray:
@@ -209,7 +214,8 @@ def _block_stat(energy: np.ndarray, per_block: int, q: float) -> np.ndarray:
     e = np.concatenate([energy, np.full(pad, np.nan, dtype=np.float32)]) if pad else energy
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN block is expected: NaN out
-        return np.nanpercentile(e.reshape(nb, per_block), q, axis=1).astype(np.float32)
+        stat: np.ndarray = np.nanpercentile(e.reshape(nb, per_block), q, axis=1).astype(np.float32)
+        return stat
 
 
 def _sliding(a: np.ndarray, reach: int, fn: str) -> np.ndarray:
@@ -217,7 +223,8 @@ def _sliding(a: np.ndarray, reach: int, fn: str) -> np.ndarray:
         return a
     padded = np.pad(a, reach, mode="edge")
     win = np.lib.stride_tricks.sliding_window_view(padded, 2 * reach + 1)
-    return (win.min(axis=1) if fn == "min" else win.max(axis=1)).astype(np.float32)
+    out: np.ndarray = (win.min(axis=1) if fn == "min" else win.max(axis=1)).astype(np.float32)
+    return out
 
 
 def _finish(piece: _Piece, frame_ms: int, gate_db: float, offset: int) -> ActivityTrack:

@@ -30,9 +30,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from clipper.clips import PlanOptions, build_requests, clip_alignment, plan  # noqa: E402
-from clipper.model import Span  # noqa: E402
 from clipper.cut import CutOptions, fps_fraction, keyframes_for, make_clips  # noqa: E402
 from clipper.media import probe, stream_starts  # noqa: E402
+from clipper.model import Span  # noqa: E402
 from clipper.resolve import resolve_takeaways  # noqa: E402
 
 SHARED = ROOT.parent / "shared"

@@ -49,7 +49,7 @@ def score(segments: Any, truth: dict[str, Any]) -> dict[str, Any]:
     ee: list[float] = []
     conf: list[float] = []
     n = unplaced = 0
-    for s, g in zip(segments, truth["segments"]):
+    for s, g in zip(segments, truth["segments"], strict=True):
         if not g.get("scored", True):
             continue
         n += 1
@@ -69,6 +69,10 @@ def score(segments: Any, truth: dict[str, Any]) -> dict[str, Any]:
         "placed": round(1 - unplaced / n, 4),
         "start": {"median": r(np.median(a)), "p90": r(np.percentile(a, 90)), "p99": r(np.percentile(a, 99))},
         "end": {"median": r(np.median(b)), "p90": r(np.percentile(b, 90)), "p99": r(np.percentile(b, 99))},
+        "pooled": {
+            "median": r(np.median(np.concatenate([a, b]))),
+            "p90": r(np.percentile(np.concatenate([a, b]), 90)),
+        },
         "boundaries_within_100ms": round(float(np.mean(np.concatenate([a, b]) <= 100)), 4),
         "confident": int(np.sum(c >= 0.5)),
         "confident_off_by_500ms": int(np.sum((c >= 0.5) & (worst > 500))),
@@ -162,7 +166,7 @@ class TreeMemory:
             self.peak_pss = max(self.peak_pss, sum(p for _, p in tot))
             self._stop.wait(self.every)
 
-    def __enter__(self) -> "TreeMemory":
+    def __enter__(self) -> TreeMemory:
         self._t.start()
         return self
 
@@ -260,7 +264,7 @@ def real() -> dict[str, Any]:
         uni = align(AlignRequest(tr, media=info), "uniform")
         res[d.name] = {"activity": score(al.segments, truth), "uniform": score(uni.segments, truth),
                        "confidence": [s.confidence for s in al.segments],
-                       "errors_ms": [[s.start - round(g["start"] * 1000), s.end - round(g["end"] * 1000)] if s.placed else None for s, g in zip(al.segments, truth["segments"])]}
+                       "errors_ms": [[s.start - round(g["start"] * 1000), s.end - round(g["end"] * 1000)] if s.placed else None for s, g in zip(al.segments, truth["segments"], strict=True)]}
     return res
 
 

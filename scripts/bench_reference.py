@@ -122,7 +122,7 @@ def robustness(shared: Path) -> dict[str, Any]:
     ref_end = max(s.end for s in half.segments if s.end is not None)
     t0 = time.perf_counter()
     al = run(AlignRequest(seed, reference=half))
-    spoken = [(s, t) for s, t in zip(al.segments, truth) if s.words]
+    spoken = [(s, t) for s, t in zip(al.segments, truth, strict=True) if s.words]
     out["half_reference"] = {
         "wall_s": round(time.perf_counter() - t0, 3),
         "reference_end_ms": ref_end,
@@ -151,14 +151,14 @@ def robustness(shared: Path) -> dict[str, Any]:
     texts = [s.words for s in segs]
     rng.shuffle(texts)
     shuffled = []
-    for s, ws in zip(segs, texts):
+    for s, ws in zip(segs, texts, strict=True):
         assert s.start is not None and s.end is not None
         n, span = len(ws), s.end - s.start
         nw = tuple(Word(w.text, s.start + span * k // n, s.start + span * (k + 1) // n) for k, w in enumerate(ws))
         shuffled.append(Segment(s.id, " ".join(w.text for w in ws), nw, s.start, s.end))
     out["cue_shuffled_reference"] = refused("shuffled", replace(ref, segments=tuple(shuffled)))
     # the seed's first hour against the reference of its last hour: another passage of the same talk
-    first_hour = replace(seed, segments=tuple(s for s, t in zip(seed.segments, truth) if t["end"] < 3600))
+    first_hour = replace(seed, segments=tuple(s for s, t in zip(seed.segments, truth, strict=True) if t["end"] < 3600))
     last = max(s.end for s in ref.segments if s.end is not None)
     other = replace(ref, segments=tuple(s for s in ref.segments if s.start is not None and s.start > last - 3_600_000))
     try:

@@ -6,15 +6,14 @@ import json
 
 import numpy as np
 import pytest
+from conftest import shared_path
+from test_vad import SR, _speechlike
 
 from clipper import vad
 from clipper.align import AlignRequest, Anchor
 from clipper.align.activity import align_track, units
 from clipper.model import MediaInfo, Segment, Transcript, Word
 from clipper.text import spoken_tokens
-
-from conftest import shared_path
-from test_vad import SR, _speechlike
 
 TEXTS = [
     "Hello everyone",
@@ -69,7 +68,7 @@ def run(texts: list[str], anchors: list[Anchor] | None = None, seed: int = 3):
 
 def test_places_every_spoken_segment_near_truth() -> None:
     al, truth = run(TEXTS)
-    for s, tr in zip(al.segments, truth):
+    for s, tr in zip(al.segments, truth, strict=True):
         if tr is None:
             continue
         assert s.placed
@@ -139,7 +138,7 @@ def test_tts_10min_meets_the_bar() -> None:
     info = media.probe(base / "seed_tts_10min.mp4")
     al = align(AlignRequest(tr, media=info, jobs=2), "activity")
     errs = []
-    for s, g in zip(al.segments, truth["segments"]):
+    for s, g in zip(al.segments, truth["segments"], strict=True):
         if g["scored"]:
             assert s.placed
             errs += [abs(s.start - g["start"] * 1000), abs(s.end - g["end"] * 1000)]
@@ -147,7 +146,7 @@ def test_tts_10min_meets_the_bar() -> None:
     assert np.median(errs_a) <= 5
     assert np.percentile(errs_a, 90) <= 25
     assert np.mean(errs_a <= 100) >= 0.98
-    notes = [s for s, g in zip(al.segments, truth["segments"]) if not g["scored"] and s.placed]
+    notes = [s for s, g in zip(al.segments, truth["segments"], strict=True) if not g["scored"] and s.placed]
     for s in notes:
         g = truth["segments"][s.id]
         assert abs(s.start - g["start"] * 1000) <= 100
@@ -161,7 +160,7 @@ def test_range_max_matches_brute_force() -> None:
     rm = _RangeMax(v)
     lo = rng.integers(0, 300, 400)
     hi = rng.integers(0, 301, 400)
-    want = np.array([v[a:b].max() if b > a else 0.0 for a, b in zip(lo, hi)])
+    want = np.array([v[a:b].max() if b > a else 0.0 for a, b in zip(lo, hi, strict=True)])
     assert np.array_equal(rm.query(lo, hi), want)
 
 

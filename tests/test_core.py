@@ -10,15 +10,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import SAMPLES
 from hypothesis import given
 from hypothesis import strategies as st
 
 from clipper import io, media, timecode
 from clipper.errors import InputError, OutputExistsError, ParseError
 from clipper.model import Segment, Span, Word
-
-from conftest import SAMPLES
-
 
 # --- io -------------------------------------------------------------------------------
 

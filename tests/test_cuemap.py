@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 
 import numpy as np
+from conftest import shared_path
 
 from clipper.align import AlignRequest, choose_engine
 from clipper.align.cuemap import map_cues, shared_word_ratio
 from clipper.model import Segment, Transcript, Word
-
-from conftest import shared_path
 
 
 def kinds(beads) -> list[tuple[int, int]]:
@@ -91,7 +90,7 @@ def test_seed_source_srt_meets_the_bar() -> None:
     assert al.engine == "activity"
     errs = []
     placed = scored = 0
-    for seg, g in zip(al.segments, truth["segments"]):
+    for seg, g in zip(al.segments, truth["segments"], strict=True):
         if not g.get("scored", True):
             continue
         scored += 1

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import shared_path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -24,8 +25,6 @@ from clipper.evaluate import (
     report,
     run_case,
 )
-
-from conftest import shared_path
 
 # Uniform over 4000 ms, weights 12 ("hello world"), 8 ("[laughter]"), 20 ("good morning to you"):
 # segments 0-1200, 1200-2000, 2000-4000; words hello 0-600, world 600-1200,
@@ -139,12 +138,12 @@ def test_matching_in_order_by_text() -> None:
 @given(st.lists(st.sampled_from(["alpha beta", "gamma", "delta x", "one two three", "five"]), max_size=40), st.data())
 def test_matching_properties(truth: list[str], data: st.DataObject) -> None:
     keep = data.draw(st.lists(st.booleans(), min_size=len(truth), max_size=len(truth)))
-    out = [t for t, k in zip(truth, keep) if k]
+    out = [t for t, k in zip(truth, keep, strict=True) if k]
     m = match_sequences(out, truth)
     pairs = [(j, i) for j, i in enumerate(m) if i is not None]
     assert len(pairs) == len(out)  # dropping lines costs only those lines
     assert all(out[i] == truth[j] for j, i in pairs)
-    assert all(i1 < i2 for (_, i1), (_, i2) in zip(pairs, pairs[1:]))  # monotonic
+    assert all(i1 < i2 for (_, i1), (_, i2) in zip(pairs, pairs[1:], strict=False))  # monotonic
 
 
 def test_case_layouts(tmp_path: Path, case_dir: Path) -> None:

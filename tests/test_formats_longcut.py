@@ -110,7 +110,7 @@ def test_seed_matches_truth_in_order(seed_path):
     truth = json.loads(shared_path("bench", "seed.truth.json").read_text(encoding="utf-8"))["segments"]
     tr = formats.load(seed_path)
     assert len(truth) == len(tr.segments)
-    for seg, t in zip(tr.segments, truth):
+    for seg, t in zip(tr.segments, truth, strict=True):
         # the truth keeps the text as the page shows it, with a stray <b> inside 3 lines
         assert seg.text == re.sub(r"\s+", " ", t["text"].replace("<b>", " ")).strip()
         if t.get("scored") is False and t["text"] != "—":

@@ -112,7 +112,7 @@ _CUE = st.tuples(st.integers(0, 36_000_000), st.integers(0, 60_000), st.lists(_L
 
 def _assume_not_rolling(cues: list[tuple[int, int, list[str]]]) -> None:
     # A line carried over from the cue before is a rolling repeat by design; exclude it.
-    for prev, cur in zip(cues, cues[1:]):
+    for prev, cur in zip(cues, cues[1:], strict=False):
         assume(not (len(cur[2]) >= 2 and cur[2][0] == prev[2][-1]))
         assume(not (cur[1] <= 20 and all(ln in prev[2] for ln in cur[2])))
 

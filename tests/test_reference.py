@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from conftest import TESTDATA, shared_path
 
 from clipper.align import AlignRequest, align
 from clipper.align.reference import run, word_duration
@@ -15,8 +16,6 @@ from clipper.cli import main
 from clipper.errors import AlignmentError, InputError
 from clipper.formats import load
 from clipper.model import Alignment, MediaInfo, Segment, Transcript, Word
-
-from conftest import TESTDATA, shared_path
 
 D = TESTDATA / "reference"
 
@@ -35,7 +34,7 @@ def _errors(al: Alignment, truth: list[dict]) -> tuple[list[int], list[int], int
     """Abs start and end errors (ms) of scored segments, in order, and how many are unplaced."""
     assert len(al.segments) == len(truth)
     es, ee, unplaced = [], [], 0
-    for s, t in zip(al.segments, truth):
+    for s, t in zip(al.segments, truth, strict=True):
         if t.get("scored") is False:
             continue
         if s.start is None or s.end is None:

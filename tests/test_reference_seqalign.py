@@ -32,7 +32,7 @@ def test_canon_numbers() -> None:
 
 def _pairs(a: list[str], b: list[str]) -> list[tuple[int, int, int]]:
     r = align_words(a, b)
-    return list(zip(r.kind, r.lo, r.hi))
+    return list(zip(r.kind, r.lo, r.hi, strict=True))
 
 
 def test_exact_and_typos() -> None:
@@ -89,7 +89,7 @@ def test_unrelated_text_matches_little() -> None:
 def test_alignment_is_monotonic(a: list[str], b: list[str]) -> None:
     r = align_words(a, b)
     last = -1
-    for k, lo, hi in zip(r.kind, r.lo, r.hi):
+    for k, lo, hi in zip(r.kind, r.lo, r.hi, strict=True):
         if k == NONE:
             assert lo == hi == -1
             continue

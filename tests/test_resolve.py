@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from conftest import shared_path
+
 from clipper.model import Alignment, Hint, MediaInfo, Segment, Takeaway, Transcript, Word
 from clipper.resolve import readings_for, resolve_takeaways
-
-from conftest import shared_path
 
 
 def test_readings_of_three_and_two_fields():

@@ -7,10 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import SAMPLES
 
 from clipper.cli import main
 from clipper.media import probe, stream_starts
-from conftest import SAMPLES
 
 
 @pytest.fixture(scope="module")

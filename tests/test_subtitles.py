@@ -16,14 +16,13 @@ from pathlib import Path
 import pysrt
 import pytest
 import webvtt
+from conftest import TESTDATA
 
 from clipper import alignfile, subtitles
 from clipper.cli import main
 from clipper.errors import InputError, OutputExistsError
 from clipper.model import Alignment, MediaInfo, Segment, Transcript, Word
 from clipper.subtitles import Cue, LayoutOptions, break_cost, break_lines, compose_srt, compose_vtt, layout
-
-from conftest import TESTDATA
 
 DATA = TESTDATA / "subtitles"
 INPUT = DATA / "talk.align.json"
@@ -109,7 +108,7 @@ def test_long_segment_splits_at_the_pause_and_comma() -> None:
     )
     words = []
     t = 0
-    for k, tok in enumerate(text.split()):
+    for tok in text.split():
         if tok == "and":
             t += 700  # a pause after the comma
         words.append(Word(tok, t, t + 250))

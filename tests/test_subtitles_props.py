@@ -109,7 +109,7 @@ def test_layout_invariants(case: tuple[Alignment, list[str]], opts: LayoutOption
         for line in c.lines:
             assert line and line == line.strip()
             assert len(line) <= opts.max_chars or " " not in line  # only a single long word is longer
-    for a, b in zip(cues, cues[1:]):
+    for a, b in zip(cues, cues[1:], strict=False):
         assert a.start <= b.start
         # never overlap, and at least min_gap_frames frames between cues
         assert Fraction(b.start - a.end, 1000) * fps >= opts.min_gap_frames
@@ -173,7 +173,7 @@ def test_karaoke_round_trip_keeps_word_starts(case: tuple[Alignment, list[str]])
     cues = subtitles.layout(al)
     caps = webvtt.from_string(compose_vtt(cues, karaoke=True)).captions
     assert [html.unescape(c.text) for c in caps] == [c.text for c in cues]
-    for cap, cue in zip(caps, cues):
+    for cap, cue in zip(caps, cues, strict=True):
         stamps = [int(x) for x in _stamps(cap.raw_text)]
         assert stamps == sorted(set(stamps))  # strictly increasing
         assert all(cue.start < s < cue.end for s in stamps)

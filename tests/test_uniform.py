@@ -43,7 +43,7 @@ def test_properties(tr: Transcript, duration: int) -> None:
     assert [s.text for s in segs] == [s.text for s in tr.segments]
     # covers the whole duration, contiguous, monotonic, every segment placed
     assert segs[0].start == 0 and segs[-1].end == duration
-    for a, b in zip(segs, segs[1:]):
+    for a, b in zip(segs, segs[1:], strict=False):
         assert a.end == b.start
     for s in segs:
         assert s.start is not None and s.end is not None and 0 <= s.start <= s.end <= duration
@@ -51,12 +51,12 @@ def test_properties(tr: Transcript, duration: int) -> None:
         # words tile their segment in order
         if s.words:
             assert s.words[0].start == s.start and s.words[-1].end == s.end
-            for w1, w2 in zip(s.words, s.words[1:]):
+            for w1, w2 in zip(s.words, s.words[1:], strict=False):
                 assert w1.end == w2.start
     # longer (spoken) segments get at least as much time, up to integer rounding
     w = [spoken_length([x.text for x in s.words]) if s.words else 8 for s in tr.segments]
     total = sum(w)
-    for s, n in zip(segs, w):
+    for s, n in zip(segs, w, strict=True):
         assert abs((s.end - s.start) - duration * n / total) <= 1  # type: ignore[operator]
 
 
@@ -77,7 +77,7 @@ def test_anchors_pin_their_segment_and_keep_order(tr: Transcript, duration: int,
     # the pinned segment holds the anchor's words
     assert segs[i].text == seg.text or seg.text in segs[i].text or segs[i].text in seg.text
     assert segs[0].start <= segs[-1].end == duration
-    for a, b in zip(segs, segs[1:]):
+    for a, b in zip(segs, segs[1:], strict=False):
         assert a.start <= a.end <= b.start  # type: ignore[operator]
 
 
@@ -142,4 +142,4 @@ def test_spread_words_is_monotonic_on_tiny_spans() -> None:
     assert [w.text for w in out] == ["a", "bb", "ccc", "dddd"]
     assert out[0].start == 100 and out[-1].end == 102
     assert all(w.start <= w.end for w in out)  # type: ignore[operator]
-    assert all(a.end == b.start for a, b in zip(out, out[1:]))
+    assert all(a.end == b.start for a, b in zip(out, out[1:], strict=False))

@@ -9,8 +9,9 @@ speech), ``speech`` (the audio, English, pocketsphinx's bundled model) and ``act
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from ..errors import InputError
 from ..model import Alignment, MediaInfo, ProgressFn, Transcript

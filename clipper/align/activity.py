@@ -39,15 +39,16 @@ from __future__ import annotations
 import functools
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
+from .. import vad as vadmod
 from ..errors import AlignmentError
 from ..model import Alignment, Segment
-from .. import vad as vadmod
-from . import AlignRequest, Anchor
+from . import AlignRequest
 from .uniform import spread_words
 
 __all__ = ["run", "units", "place", "Regions", "regions_from_track", "Placement"]
@@ -470,7 +471,7 @@ def _margins(reg: Regions, pl: Placement, expected: np.ndarray, w: Weights, sig:
         if q <= p:
             return math.inf
         d = max((cs[q] - cs[p]) + (g[q] - g[min(p + 1, reg.m)]), 10.0)
-        return (math.log(d / expected[i]) / (w.sigma if sig is None else sig[i])) ** 2 - w.edge * (st[p] + st[q])
+        return float((math.log(d / expected[i]) / (w.sigma if sig is None else sig[i])) ** 2 - w.edge * (st[p] + st[q]))
 
     ms = np.zeros(n)
     me = np.zeros(n)
@@ -556,7 +557,8 @@ def _centre_anchored(reg: Regions, expected: np.ndarray, pins: dict[int, tuple[i
     xs.append(float(cum_e[-1]))
     ys.append(float(t[-1]))
     tgt = np.interp(cum_e[1:], xs, ys)
-    return np.searchsorted(t, tgt).astype(np.int64)
+    idx: np.ndarray = np.searchsorted(t, tgt).astype(np.int64)
+    return idx
 
 
 def solve(
@@ -662,7 +664,8 @@ def disagreement(
     pa = np.where(ok_alt, alt.p, 0)
     qa = np.where(ok_alt, alt.q, 1)
     moved = (np.abs(reg.on[p] - reg.on[pa]) > tol) | (np.abs(reg.off[q - 1] - reg.off[qa - 1]) > tol)
-    return ok & (moved | ~ok_alt)
+    unsure: np.ndarray = ok & (moved | ~ok_alt)
+    return unsure
 
 
 def _resolve_pins(
@@ -836,9 +839,10 @@ def _place_notes(segments: Sequence[Segment], times: dict[int, tuple[int, int, f
             a = int(np.searchsorted(reg.on, lo))
             b = int(np.searchsorted(reg.off, hi, side="right"))
             cand = [r for r in range(a, b) if not used[r] and reg.on[r] >= lo and reg.off[r] <= hi]
-            # the most noise-like free runs, in time order, one a note
+            # the most noise-like free runs, in time order, one a note (fewer runs than notes:
+            # the notes left over stay unplaced, hence strict=False)
             cand = sorted(sorted(cand, key=lambda r: -reg.noise[r])[: j - k])
-            for note, r in zip(range(k, j), cand):
+            for note, r in zip(range(k, j), cand, strict=False):
                 out[note] = (int(reg.on[r]), int(reg.off[r]), round(0.3 * float(reg.noise[r]), 3))
         k = j
     return out

@@ -21,8 +21,9 @@ Every engine uses the same two steps:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple, Sequence
+from typing import NamedTuple
 
 from rapidfuzz import fuzz, process
 

@@ -22,8 +22,9 @@ is placed at the pause the audio shows (when media is given), else by length.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -143,7 +144,8 @@ def map_cues(
         with np.errstate(divide="ignore", invalid="ignore"):
             a = np.log(np.maximum(sc, 1e-3) / (k_text * np.maximum(sl, 1e-3))) / s_text
             b = np.log(np.maximum(sd, 1.0) / (k_time * np.maximum(sl, 1e-3))) / s_time
-        return a * a + b * b
+        total: np.ndarray = a * a + b * b
+        return total
 
     for i in range(n + 1):
         js = np.arange(lo[i], hi[i] + 1)
@@ -189,16 +191,16 @@ def map_cues(
         if code < 0:
             raise AlignmentError("internal: cue mapping back-pointer missing")
         a, b = kinds[code][0]
-        c = float(cost[i][j - lo[i]])
-        beads.append(Bead(tuple(range(i - a, i)), tuple(range(j - b, j)), c))
+        cum = float(cost[i][j - lo[i]])
+        beads.append(Bead(tuple(range(i - a, i)), tuple(range(j - b, j)), cum))
         i, j = i - a, j - b
     beads.reverse()
     # per-bead cost, not cumulative
-    prev = 0.0
+    prev_cost = 0.0
     out: list[Bead] = []
     for bd in beads:
-        out.append(replace(bd, cost=round(bd.cost - prev, 3)))
-        prev = bd.cost
+        out.append(replace(bd, cost=round(bd.cost - prev_cost, 3)))
+        prev_cost = bd.cost
     return out
 
 
@@ -342,7 +344,7 @@ def run_cuemap(request: AlignRequest) -> Alignment:
         track = vadmod.frame_activity(request.media.path, jobs=max(1, request.jobs), media_duration=request.media.duration, progress=request.progress)
     times: dict[int, tuple[int, int, float]] = {}
     unplaced: list[int] = []
-    for bd, margin, ms_per_unit in zip(beads, margins, local_rate):
+    for bd, margin, ms_per_unit in zip(beads, margins, local_rate, strict=True):
         if not bd.segs:
             continue
         if not bd.cues:
@@ -374,12 +376,12 @@ def run_cuemap(request: AlignRequest) -> Alignment:
     if track is not None:
         times = _snap_edges(track, times)
     out: list[Segment] = []
-    for k, s in enumerate(tr.segments):
+    for k, seg in enumerate(tr.segments):
         if k in times:
             a, b, c = times[k]
-            out.append(s.with_times(a, b, confidence=c, words=spread_words(s.words, a, b)))
+            out.append(seg.with_times(a, b, confidence=c, words=spread_words(seg.words, a, b)))
         else:
-            out.append(s.with_times(None, None, confidence=0.0))
+            out.append(seg.with_times(None, None, confidence=0.0))
     kinds: dict[str, int] = {}
     for bd in beads:
         key = f"{len(bd.segs)}-{len(bd.cues)}"

@@ -34,10 +34,11 @@ from __future__ import annotations
 
 import gc
 import time
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from itertools import accumulate
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 from ..errors import AlignmentError, InputError
 from ..model import Alignment, Segment, Transcript, Word
@@ -656,13 +657,13 @@ def _refine(request: AlignRequest, segs: list[Segment], mode: str, within: int) 
         ns, ne = s.start, s.end
         ws = list(s.words)
         placed = [k for k, w in enumerate(ws) if w.start is not None]
-        f, l = placed[0], placed[-1]
+        first, last = placed[0], placed[-1]
         if mode in ("both", "starts"):
             a = nearest_onset(track, s.start, within=within)
             if a is not None:
                 ns = a
         if mode in ("both", "ends"):
-            last_start = ws[l].start
+            last_start = ws[last].start
             assert last_start is not None
             k = bisect_right(r_starts, last_start + 20) - 1
             if k >= 0 and regions[k].end <= last_start:
@@ -679,12 +680,12 @@ def _refine(request: AlignRequest, segs: list[Segment], mode: str, within: int) 
         if (ns, ne) == (s.start, s.end):
             continue
         moved += 1
-        wf = ws[f]
+        wf = ws[first]
         assert wf.end is not None
-        ws[f] = replace(wf, start=min(ns, wf.end))
-        wl = ws[l]
+        ws[first] = replace(wf, start=min(ns, wf.end))
+        wl = ws[last]
         assert wl.start is not None
-        ws[l] = replace(wl, end=max(ne, wl.start))
+        ws[last] = replace(wl, end=max(ne, wl.start))
         segs[i] = replace(s, start=ns, end=ne, words=tuple(ws))
     return moved
 
@@ -808,7 +809,7 @@ def _run(request: AlignRequest) -> Alignment:
     # _monotonic left every word with both times None, or int ms with start <= end: the
     # model's checked constructor would only repeat that, at 3x the cost for 60k words
     mk = getattr(Word, "unchecked", Word)
-    out_words = [mk(t, s0, e0, c) for t, s0, e0, c in zip(texts, w.start, w.end, conf_r)]
+    out_words = [mk(t, s0, e0, c) for t, s0, e0, c in zip(texts, w.start, w.end, conf_r, strict=True)]
     segs: list[Segment] = []
     x = 0
     unplaced_spoken = 0

@@ -70,8 +70,9 @@ class SpeechOptions:
     commit_margin_ms: int = 4_000  # words ending this close to a block's end wait for the next block
     exit_slack: float = 0.6  # extra words beyond the estimate, as a share of it
     exit_slack_min: int = 25
-    resync_lines: int = 8  # a block may enter the text this many lines ahead of or behind the chain
-    resync_logp: float = -60.0  # log-probability per line of such a jump
+    resync_lines: int = 12  # a block may enter the text this many lines ahead of or behind the chain
+    resync_logp: float = -5.0  # log-probability per line of a jump ahead (unspoken text)
+    resync_back_logp: float = -5.0  # ... and of a jump back (speech the text lacks)
     retry_low_share: float = 1.0  # a block with more badly fitting words than this is tried again (1: never)
     retry_lines: int = 25
     retry_logp: float = -3.0
@@ -79,7 +80,7 @@ class SpeechOptions:
     retry_garbage_logp: float = -20.0
     skip_segments: int = 0  # how many lines ahead an unspoken passage may be skipped (0: never)
     skip_logp: float = -60.0  # log-probability of a skip (natural log) ...
-    skip_line_logp: float = -10.0  # ... plus this for every line skipped
+    skip_line_logp: float = 0.0  # ... plus this for every line skipped
     garbage_logp: float = 0.0  # log-probability of entering the garbage loop at a line start (0: none)
     garbage_phone_logp: float = -20.0  # log-probability of each garbage phone
     snap_start_ms: int = 300  # a start in quiet moves forward to an onset within this
@@ -372,7 +373,7 @@ def _resync_entries(job: _PartJob, tok: int, lo_tok: int, opts: SpeechOptions) -
     while i > lo_tok and n < opts.resync_lines:
         if seg[i] != seg[i - 1]:
             n += 1
-            ents.append((i, math.exp(opts.resync_logp * n)))
+            ents.append((i, math.exp(opts.resync_back_logp * n)))
         i -= 1
     return ents
 

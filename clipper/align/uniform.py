@@ -12,8 +12,8 @@ non-speech event such as ``[laughter]`` in characters of speech.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import Sequence
 
 from ..errors import InputError
 from ..model import Alignment, Segment, Transcript, Word
@@ -41,7 +41,7 @@ def _spread(words: tuple[Word, ...], lengths: list[int], start: int, end: int) -
     total = sum(lengths)
     out = []
     acc = 0
-    for w, n in zip(words, lengths):
+    for w, n in zip(words, lengths, strict=True):
         a = start + (end - start) * acc // total
         acc += n
         b = start + (end - start) * acc // total

@@ -7,11 +7,13 @@ Each command lives in its own module here and registers itself on :data:`app`;
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import typer
 
 from ..errors import ClipperError
+from .common import epilog
 
 app = typer.Typer(
     name="clipper",
@@ -20,11 +22,12 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
-    epilog=(
-        "Examples:\n\n"
-        "  clipper inspect talk.txt\n\n"
-        "  clipper align talk.mp4 talk.txt -o talk.align.json\n\n"
-        "  clipper subtitles talk.align.json -o talk.srt"
+    epilog=epilog(
+        "clipper run talk.mp4 talk.txt -o out/",
+        "clipper align talk.mp4 talk.txt -o talk.align.json",
+        "clipper subtitles talk.align.json -o talk.srt",
+        'clipper cut talk.mp4 talk.align.json --quote "turned down OpenAI" -o clips/',
+        notes="'clipper COMMAND --help' shows a command's options and examples.",
     ),
 )
 
@@ -45,11 +48,9 @@ def _root(
 
 
 # Command modules register themselves on import. A module that is not built yet is skipped.
-import importlib as _importlib
-
 for _name in ("inspect_cmd", "align_cmd", "subtitles_cmd", "eval_cmd", "clips_cmd", "export_cmd", "run_cmd"):
     try:
-        _importlib.import_module(f"{__name__}.{_name}")
+        importlib.import_module(f"{__name__}.{_name}")
     except ModuleNotFoundError as _e:
         if _e.name != f"{__name__}.{_name}":
             raise
@@ -94,11 +95,12 @@ def main(argv: list[str] | None = None) -> int:
         typer.echo("clipper: interrupted", err=True)
         return _exit(130, argv)
     except Exception as e:  # click's usage errors and anything unexpected
-        import click
-
-        if isinstance(e, click.ClickException):
-            e.show()
-            return _exit(e.exit_code, argv)
+        # Duck-typed: typer >= 0.29 vendors click (typer._click) and no longer installs it,
+        # so ``import click`` would fail right here; every ClickException has show() and exit_code.
+        show, code = getattr(e, "show", None), getattr(e, "exit_code", None)
+        if callable(show) and isinstance(code, int):
+            show()
+            return _exit(code, argv)
         typer.echo(f"clipper: internal error: {type(e).__name__}: {e}", err=True)
         return _exit(1, argv)
     return _exit(rv if isinstance(rv, int) else 0, argv)

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Optional
 
 import typer
 
 from ..align import ENGINES
 from ..errors import InputError
+from ..formats import FORMATS
 from ..io import check_writable
 from . import app
-from .common import JSON, QUIET, emit_json, note, progress
+from .common import JSON, QUIET, Command, emit_json, epilog, note, progress
 
-_EPILOG = (
-    "Examples:\n\n"
-    "  clipper align talk.mp4 talk.txt -o talk.align.json\n\n"
-    "  clipper align talk.txt --reference talk.youtube.vtt -o talk.align.json\n\n"
-    '  clipper align talk.mp4 talk.txt --engine activity --anchor "world model@1:02:03" -o talk.align.json'
+_EPILOG = epilog(
+    "clipper align talk.mp4 talk.txt -o talk.align.json",
+    "clipper align talk.txt --reference talk.youtube.vtt -o talk.align.json",
+    'clipper align talk.mp4 talk.txt --engine activity \\\n    --anchor "world model@1:02:03" -o talk.align.json',
 )
 
 
@@ -45,16 +44,20 @@ def _must_be_file(path: str, what: str) -> None:
 
 @app.command(
     "align",
+    cls=Command,
+    short_help="Put a transcript on the timeline: write X.align.json.",
     no_args_is_help=True,
     epilog=_EPILOG,
     help="Put a transcript on the media's timeline (or a reference track's) and write X.align.json.",
 )
 def align_command(
     inputs: list[str] = typer.Argument(
-        ..., metavar="[MEDIA] TRANSCRIPT", help="The media file and the transcript; MEDIA may be left out with --reference."
+        ...,
+        metavar="[MEDIA] TRANSCRIPT",
+        help="The media file (audio or video) and the transcript; MEDIA may be left out with --reference.",
     ),
     output: str = typer.Option(..., "--output", "-o", metavar="FILE", help="The alignment file to write (X.align.json)."),
-    reference: Optional[str] = typer.Option(
+    reference: str | None = typer.Option(
         None, "--reference", "-r", metavar="REF", help="A timed track of the same speech: SRT, VTT (YouTube auto-captions), Whisper JSON."
     ),
     engine: str = typer.Option(
@@ -63,14 +66,14 @@ def align_command(
     anchor: list[str] = typer.Option(
         [], "--anchor", "-a", metavar="TEXT@TIME", help='A known point "TEXT@TIME" (TIME as h:mm:ss[.mmm], mm:ss or seconds); repeatable.'
     ),
-    language: Optional[str] = typer.Option(None, "--language", metavar="LANG", help="Spoken language (e.g. en); default: from the transcript."),
+    language: str | None = typer.Option(None, "--language", metavar="LANG", help="Spoken language (e.g. en); default: from the transcript."),
     jobs: int = typer.Option(1, "--jobs", "-j", metavar="N", help="Worker processes an engine may use."),
     option: list[str] = typer.Option(
         [], "--option", "-O", metavar="KEY=VALUE", help="Engine setting KEY=VALUE (values read as int, float, bool or text); repeatable."
     ),
-    fmt: Optional[str] = typer.Option(None, "--format", "-f", metavar="FORMAT", help="Transcript format (default: detected)."),
-    encoding: Optional[str] = typer.Option(None, "--encoding", metavar="ENCODING", help="Text encoding of transcript and reference (default: UTF-8 or BOM)."),
-    segments: str = typer.Option("auto", "--segments", metavar="auto|lines|sentences", help="Plain-text segmentation: auto, lines or sentences."),
+    fmt: str | None = typer.Option(None, "--format", "-f", metavar="FORMAT", help=f"Transcript format: {', '.join(FORMATS)} (default: detected)."),
+    encoding: str | None = typer.Option(None, "--encoding", metavar="ENCODING", help="Text encoding of transcript and reference (default: UTF-8 or BOM)."),
+    segments: str = typer.Option("auto", "--segments", metavar="MODE", help="Plain-text segmentation: auto, lines or sentences."),
     force: bool = typer.Option(
         False, "--force", help="Replace an existing output file; go on where the engine would refuse the reference."
     ),

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
-from typing import Optional
 
 import typer
 
 from ..errors import InputError
 from ..timecode import format_clock
 from . import app
-from .common import FORCE, JSON, QUIET, emit_json, note, progress
+from .common import FORCE, JSON, QUIET, Command, emit_json, epilog, note, progress
 
 
 def _clock(ms: int | None) -> str:
@@ -31,18 +30,21 @@ def _load(path: str):  # type: ignore[no-untyped-def]
 
 @app.command(
     "find",
+    cls=Command,
+    short_help="Find where a quote is said, with times and scores.",
     no_args_is_help=True,
     help="Find where a quote is said: ranked matches with times, scores and the matched text.",
-    epilog=(
-        "Examples:\n\n"
-        '  clipper find talk.align.json "I just turned down OpenAI"\n\n'
-        '  clipper find talk.align.json "the infinit game" --top 3 --json'
+    epilog=epilog(
+        'clipper find talk.align.json "I just turned down OpenAI"',
+        'clipper find talk.align.json "the infinit game" --top 3 --json',
     ),
 )
 def find_command(
-    alignment: str = typer.Argument(..., help="The alignment file (X.align.json)."),
-    query: str = typer.Argument(..., help="The quote, as well as you remember it (typos and dropped fillers are fine)."),
-    top: int = typer.Option(5, "--top", "-n", help="How many matches to show."),
+    alignment: str = typer.Argument(..., metavar="X.align.json", help="The alignment file from 'clipper align'."),
+    query: str = typer.Argument(
+        ..., metavar="QUOTE", help="The quote, as well as you remember it (typos and dropped fillers are fine)."
+    ),
+    top: int = typer.Option(5, "--top", "-n", metavar="N", help="How many matches to show."),
     as_json: bool = JSON,
 ) -> None:
     from ..search import find
@@ -63,12 +65,16 @@ def find_command(
 
 @app.command(
     "takeaways",
+    cls=Command,
+    short_help="Resolve each takeaway's timestamp hints, with reasons.",
     no_args_is_help=True,
     help="Resolve each takeaway's timestamp hints by evidence: the chosen reading, the rejected ones and why.",
-    epilog="Examples:\n\n  clipper takeaways talk.align.json\n\n  clipper takeaways talk.align.json --json",
+    epilog=epilog("clipper takeaways talk.align.json", "clipper takeaways talk.align.json --json"),
 )
 def takeaways_command(
-    alignment: str = typer.Argument(..., help="The alignment file (X.align.json) of a transcript with takeaways."),
+    alignment: str = typer.Argument(
+        ..., metavar="X.align.json", help="The alignment file of a transcript with takeaways (e.g. a LongCut export)."
+    ),
     as_json: bool = JSON,
 ) -> None:
     from ..resolve import resolve_takeaways
@@ -95,13 +101,16 @@ def takeaways_command(
 
 @app.command(
     "topics",
+    cls=Command,
     no_args_is_help=True,
     help="Locate each topic by the passages that discuss it most.",
-    epilog="Examples:\n\n  clipper topics talk.align.json\n\n  clipper topics talk.align.json --top 1 --json",
+    epilog=epilog("clipper topics talk.align.json", "clipper topics talk.align.json --top 1 --json"),
 )
 def topics_command(
-    alignment: str = typer.Argument(..., help="The alignment file (X.align.json) of a transcript with topics."),
-    top: int = typer.Option(3, "--top", "-n", help="Passages to show a topic."),
+    alignment: str = typer.Argument(
+        ..., metavar="X.align.json", help="The alignment file of a transcript with topics (e.g. a LongCut export)."
+    ),
+    top: int = typer.Option(3, "--top", "-n", metavar="N", help="Passages to show a topic."),
     as_json: bool = JSON,
 ) -> None:
     from ..search import PassageIndex, locate_topic
@@ -127,32 +136,33 @@ def topics_command(
 
 @app.command(
     "cut",
+    cls=Command,
+    short_help="Cut clips for quotes, takeaways, topics or time ranges.",
     no_args_is_help=True,
     help="Cut clips for quotes, takeaways, topics or ranges, with per-clip SRT/VTT and a manifest.",
-    epilog=(
-        "Examples:\n\n"
-        '  clipper cut talk.mp4 talk.align.json --quote "I just turned down OpenAI" -o clips/\n\n'
-        "  clipper cut talk.mp4 talk.align.json --takeaway 1 --takeaway 2 --mode fast -o clips/\n\n"
-        "  clipper cut talk.mp4 talk.align.json --range 1:00-1:30 --burn --vertical --concat -o clips/"
+    epilog=epilog(
+        'clipper cut talk.mp4 talk.align.json --quote "I just turned down OpenAI" \\\n    -o clips/',
+        "clipper cut talk.mp4 talk.align.json -T 1 -T 2 --mode fast -o clips/",
+        "clipper cut talk.mp4 talk.align.json --range 1:00-1:30 \\\n    --burn --vertical --concat -o clips/",
     ),
 )
 def cut_command(
-    media: str = typer.Argument(..., help="The media file the alignment was made for."),
-    alignment: str = typer.Argument(..., help="The alignment file (X.align.json)."),
-    output: str = typer.Option(..., "--output", "-o", help="Folder for the clips, their subtitles and the manifest."),
-    quote: list[str] = typer.Option([], "--quote", "-Q", help="A quote to cut (found fuzzily); repeatable."),
-    takeaway: list[str] = typer.Option([], "--takeaway", "-T", help="A takeaway number (N, or N.K for its K-th hint); repeatable."),
-    topic: list[str] = typer.Option([], "--topic", help="A topic number or words; its best passage is cut; repeatable."),
-    range_: list[str] = typer.Option([], "--range", "-R", help="A time range START-END (e.g. 1:02-1:30.5); repeatable."),
-    mode: str = typer.Option("accurate", "--mode", "-m", help="accurate (re-encode, frame-exact) or fast (stream copy, start on a keyframe)."),
-    handle_before: int = typer.Option(250, "--handle-before", help="ms kept before the first word (stops in the pause before it)."),
-    handle_after: int = typer.Option(400, "--handle-after", help="ms kept after the last word (stops in the pause after it)."),
-    fade: int = typer.Option(0, "--fade", help="Fade in and out over this many ms (accurate mode)."),
+    media: str = typer.Argument(..., metavar="MEDIA", help="The media file the alignment was made for."),
+    alignment: str = typer.Argument(..., metavar="X.align.json", help="The alignment file from 'clipper align'."),
+    output: str = typer.Option(..., "--output", "-o", metavar="DIR", help="Folder for the clips, their subtitles and the manifest."),
+    quote: list[str] = typer.Option([], "--quote", "-Q", metavar="QUOTE", help="A quote to cut (found fuzzily); repeatable."),
+    takeaway: list[str] = typer.Option([], "--takeaway", "-T", metavar="N[.K]", help="A takeaway number (N, or N.K for its K-th hint); repeatable."),
+    topic: list[str] = typer.Option([], "--topic", metavar="N|WORDS", help="A topic number or words; its best passage is cut; repeatable."),
+    range_: list[str] = typer.Option([], "--range", "-R", metavar="START-END", help="A time range, times as [h:]mm:ss[.mmm] or seconds (e.g. 1:02-1:30.5); repeatable."),
+    mode: str = typer.Option("accurate", "--mode", "-m", metavar="accurate|fast", help="accurate (re-encode, frame-exact) or fast (stream copy, start on a keyframe)."),
+    handle_before: int = typer.Option(250, "--handle-before", metavar="MS", help="ms kept before the first word (stops in the pause before it)."),
+    handle_after: int = typer.Option(400, "--handle-after", metavar="MS", help="ms kept after the last word (stops in the pause after it)."),
+    fade: int = typer.Option(0, "--fade", metavar="MS", help="Fade in and out over this many ms (accurate mode)."),
     burn: bool = typer.Option(False, "--burn", help="Burn the subtitles into the picture (accurate mode; sidecar files if impossible)."),
     concat: bool = typer.Option(False, "--concat", help="Also join the clips into one supercut."),
     vertical: bool = typer.Option(False, "--vertical", help="Crop to 9:16 (accurate mode)."),
-    x_offset: Optional[int] = typer.Option(None, "--x-offset", help="Left edge of the 9:16 crop in source pixels (default: centred)."),
-    min_score: float = typer.Option(80.0, "--min-score", help="Lowest match score (0-100) a --quote may have."),
+    x_offset: int | None = typer.Option(None, "--x-offset", metavar="PX", help="Left edge of the 9:16 crop in source pixels (default: centred)."),
+    min_score: float = typer.Option(80.0, "--min-score", metavar="SCORE", help="Lowest match score (0-100) a --quote may have."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan and the ffmpeg commands; write nothing."),
     force: bool = FORCE,
     quiet: bool = QUIET,
@@ -212,13 +222,13 @@ def cut_command(
         )
         return
     if dry_run:
-        for c in result.commands:
-            typer.echo(shlex.join(c))
-    for c in result.manifest.clips:
-        extra = "; ".join(result.per_clip_notes.get(c.index, ()))
+        for argv in result.commands:
+            typer.echo(shlex.join(argv))
+    for clip in result.manifest.clips:
+        extra = "; ".join(result.per_clip_notes.get(clip.index, ()))
         note(
-            f"{c.file}: {_clock(c.source_start)} - {_clock(c.source_end)} ({c.duration / 1000:.3f} s, "
-            f"handles {c.handle_before}/{c.handle_after} ms) {c.label[:50]!r}" + (f" [{extra}]" if extra else ""),
+            f"{clip.file}: {_clock(clip.source_start)} - {_clock(clip.source_end)} ({clip.duration / 1000:.3f} s, "
+            f"handles {clip.handle_before}/{clip.handle_after} ms) {clip.label[:50]!r}" + (f" [{extra}]" if extra else ""),
             quiet,
         )
     verb = "would cut" if dry_run else "cut"

@@ -2,36 +2,37 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 
 from ..align import ENGINES
 from ..errors import ClipperError, InputError
 from . import app
-from .common import JSON, QUIET, emit_json, note, progress
+from .common import JSON, QUIET, Command, emit_json, epilog, note, progress
 
-_EPILOG = (
-    "Examples:\n\n"
-    "  clipper eval ../shared/data --engine uniform\n\n"
-    "  clipper eval scripts/cases/bench_youtube.case.json --engine reference --json\n\n"
-    "  clipper eval scripts/cases/bench_youtube.case.json --reference ../shared/bench/seed.cues.srt\n\n"
-    "A case is a folder (truth.json, transcript.txt, the audio named in truth.json), a NAME.truth.json "
-    "beside NAME.transcript.txt, or a *.case.json manifest; a folder of cases stands for all of them. "
-    "See docs/eval.md. The exit code is 0 however bad the accuracy; 1 when a case failed to run."
+_EPILOG = epilog(
+    "clipper eval ../shared/data --engine uniform",
+    "clipper eval scripts/cases/bench_youtube.case.json -e reference --json",
+    "clipper eval scripts/cases/bench_youtube.case.json \\\n    --reference ../shared/bench/seed.cues.srt",
+    notes=(
+        "A case is a folder (truth.json, transcript.txt, the audio named in truth.json), a NAME.truth.json "
+        "beside NAME.transcript.txt, or a *.case.json manifest; a folder of cases stands for all of them. "
+        "See docs/eval.md. The exit code is 0 however bad the accuracy; 1 when a case failed to run."
+    ),
 )
 
 
 @app.command(
     "eval",
+    cls=Command,
+    short_help="Measure an engine's timing errors and speed against truth.",
     no_args_is_help=True,
     epilog=_EPILOG,
     help="Run an engine on cases with timing truth; report start/end errors, placement and speed.",
 )
 def eval_command(
     cases: list[str] = typer.Argument(..., metavar="CASES...", help="Case folders, NAME.truth.json files, *.case.json manifests, or folders of them."),
-    engine: str = typer.Option("auto", "--engine", "-e", metavar="NAME", help="auto, " + ", ".join(ENGINES) + "."),
-    reference: Optional[str] = typer.Option(
+    engine: str = typer.Option("auto", "--engine", "-e", metavar="NAME", help="Alignment engine: auto, " + ", ".join(ENGINES) + "."),
+    reference: str | None = typer.Option(
         None, "--reference", "-r", metavar="REF", help="Use this timed track as every case's reference (replaces the case's own)."
     ),
     option: list[str] = typer.Option([], "--option", "-O", metavar="KEY=VALUE", help="Engine setting KEY=VALUE; repeatable."),

@@ -4,24 +4,24 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
 from ..errors import InputError
 from . import app
-from .common import FORCE, JSON, QUIET, emit_json, note
+from .common import FORCE, JSON, QUIET, Command, emit_json, epilog, note
 
 __all__ = ["export_command"]
 
-_EPILOG = (
-    "Output: -o OUT, or by default a file beside the alignment named after it "
-    "(talk.align.json -> talk.edl, talk.clips.edl with --clips, talk.chapters.txt, ...); "
-    "-o - writes to stdout. Existing files are kept unless --force.\n\n"
-    "Examples:\n\n"
-    "  clipper export talk.align.json --format chapters\n\n"
-    "  clipper export talk.align.json --format edl --clips clips/manifest.json --fps 29.97 --drop-frame\n\n"
-    "  clipper export talk.align.json --format fcpxml -o talk.fcpxml"
+_EPILOG = epilog(
+    "clipper export talk.align.json --format chapters",
+    "clipper export talk.align.json --format edl --clips clips/manifest.json \\\n    --fps 29.97 --drop-frame",
+    "clipper export talk.align.json --format fcpxml -o talk.fcpxml",
+    notes=(
+        "Output: -o FILE, or by default a file beside the alignment named after it "
+        "(talk.align.json -> talk.edl, talk.clips.edl with --clips, talk.chapters.txt, ...); "
+        "-o - writes to stdout. Existing files are kept unless --force."
+    ),
 )
 
 _FORMAT_HELP = (
@@ -34,33 +34,36 @@ _FORMAT_HELP = (
 
 @app.command(
     "export",
+    cls=Command,
+    short_help="Write EDL, xmeml, FCPXML, OTIO, chapters or CSV for editors.",
     no_args_is_help=True,
     epilog=_EPILOG,
     help="Write markers (takeaways, topics) and cut clips as EDL, xmeml, FCPXML, OTIO, chapters or CSV.",
 )
 def export_command(
-    alignment: Path = typer.Argument(..., help="The alignment file (X.align.json) from 'clipper align'."),
-    fmt: str = typer.Option(..., "--format", "-f", help=_FORMAT_HELP),
-    clips: Optional[Path] = typer.Option(
-        None, "--clips", "-c", help="A clip manifest (manifest.json, or the clip folder) from 'clipper cut': export its clips."
+    alignment: Path = typer.Argument(..., metavar="X.align.json", help="The alignment file from 'clipper align'."),
+    fmt: str = typer.Option(..., "--format", "-f", metavar="FORMAT", help=_FORMAT_HELP),
+    clips: Path | None = typer.Option(
+        None, "--clips", "-c", metavar="MANIFEST", help="A clip manifest (manifest.json, or the clip folder) from 'clipper cut': export its clips."
     ),
-    fps: Optional[str] = typer.Option(
-        None, "--fps", help="Editing frame rate: 25, 29.97, 23.976, 24000/1001 ... (default: the clips' or media's, else 25)."
+    fps: str | None = typer.Option(
+        None, "--fps", metavar="FPS", help="Editing frame rate: 25, 29.97, 23.976, 24000/1001 ... (default: the clips' or media's, else 25)."
     ),
     drop_frame: bool = typer.Option(False, "--drop-frame", help="Drop-frame timecode (29.97 and 59.94 fps only)."),
-    start_timecode: Optional[str] = typer.Option(
+    start_timecode: str | None = typer.Option(
         None,
         "--start-timecode",
+        metavar="HH:MM:SS:FF",
         help=(
             "Timeline timecode of the first frame for edl/fcpxml/otio/xmeml, "
             "e.g. 01:00:00:00 (Resolve's default); default 00:00:00:00."
         ),
     ),
-    media: Optional[str] = typer.Option(
-        None, "--media", help="The media file to reference, if it moved since alignment (default: the one recorded)."
+    media: str | None = typer.Option(
+        None, "--media", metavar="MEDIA", help="The media file to reference, if it moved since alignment (default: the one recorded)."
     ),
-    output: Optional[str] = typer.Option(
-        None, "--output", "-o", help="File to write; '-' for stdout (default: beside the alignment, see below)."
+    output: str | None = typer.Option(
+        None, "--output", "-o", metavar="FILE", help="File to write; '-' for stdout (default: beside the alignment, see below)."
     ),
     force: bool = FORCE,
     quiet: bool = QUIET,

@@ -12,7 +12,7 @@ from ..formats import FORMATS, load
 from ..model import Transcript
 from ..timecode import format_clock
 from . import app
-from .common import JSON, QUIET, emit_json
+from .common import JSON, QUIET, Command, emit_json, epilog
 
 __all__ = ["inspect", "summary"]
 
@@ -99,23 +99,38 @@ def _text_report(d: dict[str, Any]) -> list[str]:
 
 @app.command(
     "inspect",
-    epilog=(
-        "Examples:\n\n"
-        "  clipper inspect talk.txt\n\n"
-        "  clipper inspect captions.vtt --json\n\n"
-        "  clipper inspect script.txt --segments sentences"
+    cls=Command,
+    no_args_is_help=True,
+    epilog=epilog(
+        "clipper inspect talk.txt",
+        "clipper inspect captions.vtt --json",
+        "clipper inspect script.txt --segments sentences --encoding cp1252",
     ),
 )
 def inspect(
-    file: Path = typer.Argument(..., help="Transcript file: LongCut export, plain text, SRT, VTT or Whisper JSON."),
+    file: Path = typer.Argument(
+        ...,
+        metavar="TRANSCRIPT",
+        help="Transcript file: LongCut export, plain text, SRT, VTT or Whisper JSON.",
+    ),
     fmt: str | None = typer.Option(
-        None, "--format", "-f", help=f"Format instead of detecting it: {', '.join(FORMATS)}."
+        None,
+        "--format",
+        "-f",
+        metavar="FORMAT",
+        help=f"Format instead of detecting it: {', '.join(FORMATS)}.",
     ),
     encoding: str | None = typer.Option(
-        None, "--encoding", help="Text encoding when the file is not UTF-8 (e.g. latin-1, cp1252)."
+        None,
+        "--encoding",
+        metavar="ENCODING",
+        help="Text encoding when the file is not UTF-8 (e.g. latin-1, cp1252).",
     ),
     segments: str = typer.Option(
-        "auto", "--segments", help="Plain text only: auto, lines (a segment a line) or sentences."
+        "auto",
+        "--segments",
+        metavar="MODE",
+        help="Plain text only: auto, lines (a segment a line) or sentences.",
     ),
     strict: bool = typer.Option(False, "--strict", help="Refuse malformed input instead of skipping and reporting it."),
     json_out: bool = JSON,

@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
+from ..align import ENGINES
 from ..errors import ClipperError, InputError
 from ..timecode import format_clock
 from . import app
-from .common import FORCE, JSON, QUIET, emit_json, note, progress
+from .common import FORCE, JSON, QUIET, Command, emit_json, epilog, note, progress
 
-_EPILOG = (
-    "Examples:\n\n"
-    "  clipper run talk.mp4 talk.txt -o out/\n\n"
-    "  clipper run talk.mp4 talk.txt --reference talk.youtube.vtt -o out/\n\n"
-    "  clipper run talk.mp4 longcut.txt -o out/ --mode fast --json"
+_EPILOG = epilog(
+    "clipper run talk.mp4 talk.txt -o out/",
+    "clipper run talk.mp4 talk.txt --reference talk.youtube.vtt -o out/",
+    "clipper run talk.mp4 longcut.txt -o out/ --mode fast --json",
+    notes=(
+        "DIR gets NAME.align.json, NAME.srt, NAME.vtt, NAME.chapters.txt, NAME.edl and clips/ "
+        "(NAME from the transcript's file name); a DIR holding earlier results is refused unless --force."
+    ),
 )
 
 
@@ -29,17 +33,24 @@ def _stem(path: str) -> str:
     return Path(name).stem
 
 
-@app.command("run", no_args_is_help=True, epilog=_EPILOG, help="Do it all: align, SRT, VTT, one clip per takeaway, chapters and an EDL.")
+@app.command(
+    "run",
+    cls=Command,
+    short_help="Do it all: align, subtitles, clips, chapters and an EDL.",
+    no_args_is_help=True,
+    epilog=_EPILOG,
+    help="Do it all: align, SRT, VTT, one clip per takeaway, chapters and an EDL.",
+)
 def run_command(
-    media: str = typer.Argument(..., help="The media file (audio or video)."),
-    transcript: str = typer.Argument(..., help="The transcript (LongCut export, plain text, SRT, VTT, Whisper JSON)."),
-    output: str = typer.Option(..., "--output", "-o", help="Folder for everything this writes."),
-    reference: Optional[str] = typer.Option(None, "--reference", "-r", help="A timed track of the same speech (SRT, VTT, Whisper JSON)."),
-    engine: str = typer.Option("auto", "--engine", "-e", help="Alignment engine: auto, uniform, reference, speech, activity."),
-    mode: str = typer.Option("accurate", "--mode", "-m", help="Clip cutting: accurate (re-encode) or fast (stream copy)."),
-    handle_before: int = typer.Option(250, "--handle-before", help="ms kept before a clip's first word."),
-    handle_after: int = typer.Option(400, "--handle-after", help="ms kept after a clip's last word."),
-    jobs: int = typer.Option(1, "--jobs", "-j", help="Worker processes the engine may use."),
+    media: str = typer.Argument(..., metavar="MEDIA", help="The media file (audio or video)."),
+    transcript: str = typer.Argument(..., metavar="TRANSCRIPT", help="The transcript (LongCut export, plain text, SRT, VTT, Whisper JSON)."),
+    output: str = typer.Option(..., "--output", "-o", metavar="DIR", help="Folder for everything this writes."),
+    reference: str | None = typer.Option(None, "--reference", "-r", metavar="REF", help="A timed track of the same speech (SRT, VTT, Whisper JSON)."),
+    engine: str = typer.Option("auto", "--engine", "-e", metavar="NAME", help="Alignment engine: auto, " + ", ".join(ENGINES) + "."),
+    mode: str = typer.Option("accurate", "--mode", "-m", metavar="accurate|fast", help="Clip cutting: accurate (re-encode) or fast (stream copy)."),
+    handle_before: int = typer.Option(250, "--handle-before", metavar="MS", help="ms kept before a clip's first word."),
+    handle_after: int = typer.Option(400, "--handle-after", metavar="MS", help="ms kept after a clip's last word."),
+    jobs: int = typer.Option(1, "--jobs", "-j", metavar="N", help="Worker processes the engine may use."),
     force: bool = FORCE,
     quiet: bool = QUIET,
     as_json: bool = JSON,

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Optional
 
 import typer
 
 from ..errors import InputError
 from . import app
-from .common import FORCE, JSON, QUIET, emit_json, note
+from .common import FORCE, JSON, QUIET, Command, emit_json, epilog, note
 
-_EPILOG = (
-    "Examples:\n\n"
-    "  clipper subtitles talk.align.json -o talk.srt\n\n"
-    "  clipper subtitles talk.align.json -o talk.vtt --karaoke\n\n"
-    "  clipper subtitles talk.align.json -o talk.srt --max-chars 37 --max-cps 20 --fps 24000/1001 --notes drop"
+_EPILOG = epilog(
+    "clipper subtitles talk.align.json -o talk.srt",
+    "clipper subtitles talk.align.json -o talk.vtt --karaoke",
+    "clipper subtitles talk.align.json -o talk.srt --max-chars 37 \\\n    --max-cps 20 --fps 24000/1001 --notes drop",
 )
 
 # NTSC rates people type as decimals
@@ -47,27 +45,29 @@ def parse_fps(text: str) -> tuple[int, int]:
 
 @app.command(
     "subtitles",
+    cls=Command,
+    short_help="Write SRT or WebVTT subtitles from an alignment.",
     no_args_is_help=True,
     epilog=_EPILOG,
     help="Write SRT or WebVTT subtitles from an alignment file, laid out by the Netflix/BBC conventions.",
 )
 def subtitles_command(
     alignment: str = typer.Argument(..., metavar="X.align.json", help="The alignment file written by 'clipper align'."),
-    output: str = typer.Option(..., "--output", "-o", help="The subtitle file to write: .srt or .vtt (chosen by the extension)."),
-    max_chars: int = typer.Option(42, "--max-chars", help="Characters a line (Netflix: 42; BBC: about 37)."),
-    max_lines: int = typer.Option(2, "--max-lines", help="Lines a cue."),
-    max_cps: float = typer.Option(17.0, "--max-cps", help="Reading speed in characters a second (Netflix adult template: 17; ceiling 20)."),
-    min_duration: int = typer.Option(833, "--min-duration", help="Shortest cue in ms (grown into following silence only)."),
-    max_duration: int = typer.Option(7000, "--max-duration", help="Longest cue in ms; longer speech is split."),
-    min_gap_frames: int = typer.Option(2, "--min-gap-frames", help="Frames between two cues."),
-    close_gap_frames: int = typer.Option(12, "--close-gap-frames", help="Close gaps this short (frames) down to --min-gap-frames; 0 = off."),
-    fps: Optional[str] = typer.Option(None, "--fps", help="Frame rate for the frame gaps (25, 29.97, 24000/1001); default: the media's, else 25."),
-    lead_in: int = typer.Option(0, "--lead-in", help="ms a cue may start before its first word (into silence only)."),
-    lead_out: int = typer.Option(0, "--lead-out", help="ms a cue may stay after its last word (into silence only)."),
-    merge_gap: int = typer.Option(1000, "--merge-gap", help="Largest pause (ms) between two segments that may share a cue."),
+    output: str = typer.Option(..., "--output", "-o", metavar="FILE", help="The subtitle file to write: .srt or .vtt (chosen by the extension)."),
+    max_chars: int = typer.Option(42, "--max-chars", metavar="N", help="Characters a line (Netflix: 42; BBC: about 37)."),
+    max_lines: int = typer.Option(2, "--max-lines", metavar="N", help="Lines a cue."),
+    max_cps: float = typer.Option(17.0, "--max-cps", metavar="CPS", help="Reading speed in characters a second (Netflix adult template: 17; ceiling 20)."),
+    min_duration: int = typer.Option(833, "--min-duration", metavar="MS", help="Shortest cue in ms (grown into following silence only)."),
+    max_duration: int = typer.Option(7000, "--max-duration", metavar="MS", help="Longest cue in ms; longer speech is split."),
+    min_gap_frames: int = typer.Option(2, "--min-gap-frames", metavar="FRAMES", help="Frames between two cues."),
+    close_gap_frames: int = typer.Option(12, "--close-gap-frames", metavar="FRAMES", help="Close a gap of up to this many frames down to the minimum gap; 0 = off."),
+    fps: str | None = typer.Option(None, "--fps", metavar="FPS", help="Frame rate for the frame gaps (25, 29.97, 24000/1001); default: the media's, else 25."),
+    lead_in: int = typer.Option(0, "--lead-in", metavar="MS", help="ms a cue may start before its first word (into silence only)."),
+    lead_out: int = typer.Option(0, "--lead-out", metavar="MS", help="ms a cue may stay after its last word (into silence only)."),
+    merge_gap: int = typer.Option(1000, "--merge-gap", metavar="MS", help="Largest pause (ms) between two segments that may share a cue."),
     no_merge: bool = typer.Option(False, "--no-merge", help="Never put two segments in one cue."),
     karaoke: bool = typer.Option(False, "--karaoke", help="VTT only: inline word timestamps <00:00:01.000><c>word</c>."),
-    notes: str = typer.Option("keep", "--notes", help="Non-speech notes such as [laughter]: keep (own cue when placed) or drop."),
+    notes: str = typer.Option("keep", "--notes", metavar="keep|drop", help="Non-speech notes such as [laughter]: keep (own cue when placed) or drop."),
     force: bool = FORCE,
     quiet: bool = QUIET,
     as_json: bool = JSON,

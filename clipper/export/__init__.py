@@ -18,10 +18,10 @@ default, else 25). Frames exist only here; everything upstream is integer ms.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Callable
 
 from ..errors import FormatError
 from ..io import write_text

@@ -112,7 +112,7 @@ def _from_resolve(al: Alignment, results: Any) -> list[Position | None] | None:
     if len(results) != len(al.transcript.takeaways):
         return None
     out: list[Position | None] = []
-    for i, (tk, res) in enumerate(zip(al.transcript.takeaways, results), 1):
+    for i, (tk, res) in enumerate(zip(al.transcript.takeaways, results, strict=True), 1):
         best = getattr(res, "best", None)
         chosen = getattr(best, "chosen", None)
         reading = getattr(chosen, "reading", None)

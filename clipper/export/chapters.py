@@ -183,7 +183,7 @@ def check_youtube(chs: list[Chapter], duration: int) -> list[str]:
     if not secs or secs[0] != 0:
         problems.append("the first chapter does not start at 0:00")
     ends = secs[1:] + [duration // 1000]
-    for i, (a, b) in enumerate(zip(secs, ends)):
+    for i, (a, b) in enumerate(zip(secs, ends, strict=True)):
         if b <= a:
             problems.append(f"chapter {i + 1} is not in ascending order")
         elif b - a < MIN_CHAPTER // 1000:
