@@ -112,3 +112,17 @@ def test_seed_quotes_found_at_truth_times():
     assert m.score > 90 and abs(m.start - 57_100) < 1000  # type: ignore[operator]
     m = find(index, "research, um, the infinite game")[0]
     assert m.text.startswith("research") and abs(m.start - 8_757_000) < 2000  # type: ignore[operator]
+
+
+def test_find_command_says_when_nothing_matches(tmp_path, capsys):
+    from clipper import alignfile
+    from clipper.cli import main
+
+    path = tmp_path / "x.align.json"
+    alignfile.save(AL, path)
+    assert main(["find", str(path), "I turned down open AI"]) == 0
+    assert "turned down OpenAI." in capsys.readouterr().out.splitlines()[0]
+    assert main(["find", str(path), "banana spaceship orbit"]) == 2
+    out, err = capsys.readouterr()
+    assert out.startswith("1.")  # the nearest are still shown
+    assert err.count("\n") == 1 and "no match for 'banana spaceship orbit'" in err

@@ -45,6 +45,9 @@ def find_command(
         ..., metavar="QUOTE", help="The quote, as well as you remember it (typos and dropped fillers are fine)."
     ),
     top: int = typer.Option(5, "--top", "-n", metavar="N", help="How many matches to show."),
+    min_score: float = typer.Option(
+        80.0, "--min-score", metavar="SCORE", help="Score (0-100) a match needs to count as found; weaker ones are shown as nearest, exit code 2."
+    ),
     as_json: bool = JSON,
 ) -> None:
     from ..search import find
@@ -53,14 +56,15 @@ def find_command(
         raise InputError(f"--top {top}: give 1 or more")
     al = _load(alignment)
     matches = find(al, query, top=top)
+    found = bool(matches) and matches[0].score >= min_score
     if as_json:
-        emit_json({"query": query, "matches": [m.to_dict() for m in matches]})
-        return
-    if not matches:
-        typer.echo("no match")
-        return
-    for k, m in enumerate(matches, start=1):
-        typer.echo(f"{k}. {m.score:5.1f}%  {_clock(m.start)} - {_clock(m.end)}  {m.text}")
+        emit_json({"query": query, "found": found, "matches": [m.to_dict() for m in matches]})
+    else:
+        for k, m in enumerate(matches, start=1):
+            typer.echo(f"{k}. {m.score:5.1f}%  {_clock(m.start)} - {_clock(m.end)}  {m.text}")
+    if not found:
+        best = f"best {matches[0].score:.0f}%; the nearest are listed" if matches else "nothing comparable"
+        raise InputError(f"{alignment}: no match for {query!r} scoring {min_score:.0f} or more ({best}); check the wording or lower --min-score")
 
 
 @app.command(
