@@ -119,7 +119,7 @@ def probe(path: str | os.PathLike[str]) -> MediaInfo:
             cm = re.search(r"(\d+) channels", desc)
             channels = int(cm.group(1)) if cm else None
     return MediaInfo(
-        path=str(p),
+        path=str(p.resolve()),  # editors relink by absolute path
         duration=duration,
         has_audio=a is not None,
         has_video=v is not None,
