@@ -4,6 +4,7 @@ the ../shared/data cases when present, digital silence, and the lexicon's fallba
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 import wave
 from pathlib import Path
 
@@ -148,3 +149,43 @@ def test_missing_line_next_line_keeps_its_start() -> None:
     al = _align(lines[:2] + lines[3:], CLIP / "acoustic_clip.flac")
     a, _ = _truth()[lines[3]]
     assert abs(al.segments[2].start - a) <= 100  # type: ignore[operator]
+
+
+def test_activity_prior_and_reentry(tmp_path: Path) -> None:
+    # the activity engine's times give every token an expected start, in order and near the
+    # truth; a chain entering the text at the wrong word is put back at the prior's word
+    from clipper.align import speech as sp
+
+    tr = parse("\n".join(_lines()) + "\n", "plain", segmentation="lines")
+    req = AlignRequest(tr, probe(CLIP / "acoustic_clip.flac"))
+    lex = Lexicon()
+    tokens = sp.tokenize(tr.segments, lex)
+    prior = sp._activity_prior(req, tokens)
+    assert prior is not None and len(prior) == len(tokens)
+    assert list(prior) == sorted(prior)
+    truth = _truth()
+    firsts = {t.seg: i for i, t in reversed(list(enumerate(tokens)))}
+    for si, s in enumerate(tr.segments):
+        assert abs(prior[firsts[si]] - truth[s.text][0]) <= 1000  # a coarse guide on 7 s
+    audio = sp._read_audio(str(CLIP / "acoustic_clip.flac"), str(tmp_path), req)
+    speech = sp._activity(audio.db)
+    opts = sp.SpeechOptions(prior_max_ms=1000)
+    extra = {w: ph for w, ph in lex.extra.items()}
+    wrong = firsts[2]  # the chain believes the third line comes first
+    job = sp._PartJob(
+        audio.raw, 0, len(audio.db), wrong, 0, [t.word for t in tokens], [t.nphones for t in tokens],
+        [t.seg for t in tokens], extra, 14.0, speech, opts, prior,
+    )
+    placed, stats = sp._align_part(job)
+    assert stats["prior_reentries"] == 1
+    assert placed and placed[0].tok == 0 and abs(placed[0].start - truth[tr.segments[0].text][0]) <= 100
+    # without the prior the chain stays where it was put
+    placed, stats = sp._align_part(replace(job, prior=None))
+    assert stats["prior_reentries"] == 0 and placed[0].tok >= wrong
+
+
+def test_prior_can_be_switched_off() -> None:
+    on = _align(_lines(), CLIP / "acoustic_clip.flac")
+    off = _align(_lines(), CLIP / "acoustic_clip.flac", prior=False)
+    assert on.stats["prior"] is True and off.stats["prior"] is False
+    assert max(_errors(off)) <= 120

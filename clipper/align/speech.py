@@ -91,10 +91,15 @@ class SpeechOptions:
     wbeam: float = 7e-29
     pbeam: float = 1e-48
     dither: int = 3  # std of the added noise floor, in int16 steps (digital silence gives no result)
+    prior: bool = True  # run the activity engine first and use its times to keep the chain on track
+    prior_max_ms: int = 4_000  # the chain re-enters at the prior when its next word is this far off it
+    prior_window: int = 8  # ... with this many tokens either side of the prior's word as entries
 
     @classmethod
     def from_mapping(cls, m: Any) -> SpeechOptions:
         known = {k: m[k] for k in cls.__dataclass_fields__ if m and k in m}
+        if isinstance(known.get("prior"), str):
+            known["prior"] = known["prior"].strip().lower() not in ("0", "false", "no", "off")
         return cls(**known)
 
 
@@ -216,6 +221,7 @@ class _PartJob:
     phones_per_s: float
     speech: np.ndarray  # activity of this part (bool, frames)
     opts: SpeechOptions
+    prior: np.ndarray | None = None  # expected start (ms) of every token, from the activity engine
 
 
 @dataclass(frozen=True, slots=True)
@@ -395,7 +401,7 @@ def _align_part(job: _PartJob) -> tuple[list[_Placed], dict[str, int]]:
     cpu0 = time.process_time()
     d = _decoder(job.extra, opts)
     placed: list[_Placed] = []
-    stats = {"blocks": 0, "empty_blocks": 0, "resyncs": 0, "retries": 0, "retries_taken": 0}
+    stats = {"blocks": 0, "empty_blocks": 0, "resyncs": 0, "retries": 0, "retries_taken": 0, "prior_reentries": 0}
     ref: list[float] = []  # scores of words in blocks that fit well: what "good" looks like here
     pos_frame = job.start_frame
     tok = job.entry
@@ -413,6 +419,16 @@ def _align_part(job: _PartJob) -> tuple[list[_Placed], dict[str, int]]:
         if n_speech < 10 and not last_block:
             pos_frame = end_frame
             continue
+        if job.prior is not None and not window and tok < len(job.words):
+            # the activity engine's times say which word should come next here; a chain that
+            # is further off than that has lost its place (it never recovers by itself)
+            exp_tok = min(len(job.words) - 1, int(np.searchsorted(job.prior, pos_frame * FRAME_MS)))
+            if abs(float(job.prior[tok]) - float(job.prior[exp_tok])) > opts.prior_max_ms:
+                stats["prior_reentries"] += 1
+                tok = exp_tok
+                placed = [p for p in placed if p.tok < tok]
+                lo_tok = min(lo_tok, max(0, tok - opts.prior_window - 1))
+                window = opts.prior_window
         if window:
             first = max(0, tok - window)
             ents = [(e, 1.0 / (2 * window + 1)) for e in range(first, min(len(job.words), tok + window + 1))]
@@ -629,13 +645,14 @@ def run(request: AlignRequest) -> Alignment:
     lex = Lexicon()
     tokens = tokenize(segs, lex)
     jobs_n = max(1, int(request.jobs or 1))
+    prior = _activity_prior(request, tokens) if opts.prior and tokens else None
     with tempfile.TemporaryDirectory(prefix="clipper-speech-") as tmp:
         audio = _read_audio(request.media.path, tmp, request)
         speech = _activity(audio.db)
         placed: dict[int, _Placed] = {}
         stats: dict[str, Any] = {"tokens": len(tokens), "oov": len(lex.extra)}
         if tokens and len(audio.db):
-            placed = _align_all(audio, speech, tokens, lex, opts, jobs_n, request, stats)
+            placed = _align_all(audio, speech, tokens, lex, opts, jobs_n, request, stats, prior)
         out_segs = _assemble(segs, tokens, placed, audio, opts)
     n_spoken = sum(1 for s in segs if s.spoken)
     n_placed = sum(1 for s in out_segs if s.spoken and s.confidence is not None and s.confidence > 0)
@@ -658,6 +675,7 @@ def _align_all(
     jobs_n: int,
     request: AlignRequest,
     stats: dict[str, Any],
+    prior: np.ndarray | None = None,
 ) -> dict[int, _Placed]:
     words = [t.word for t in tokens]
     nph = [t.nphones for t in tokens]
@@ -674,9 +692,14 @@ def _align_all(
         entry = int(np.searchsorted(cum_ph, share * cum_ph[-1]))
         entry = min(entry, len(tokens) - 1)
         window = 0 if a == 0 else max(60, len(tokens) // 50)
+        if prior is not None and a > 0:
+            # the activity engine knows where this part's audio sits in the text
+            entry = min(len(tokens) - 1, int(np.searchsorted(prior, a * FRAME_MS)))
+            window = max(1, opts.prior_window)
         jobs.append(
-            _PartJob(audio.raw, a, b, entry, window, words, nph, seg_of, extra, phones_per_s, speech[a:b], opts)
+            _PartJob(audio.raw, a, b, entry, window, words, nph, seg_of, extra, phones_per_s, speech[a:b], opts, prior)
         )
+    stats["prior"] = prior is not None
     results: list[tuple[list[_Placed], dict[str, int]]] = []
     for k, res in enumerate(_run_jobs(jobs, jobs_n)):
         results.append(res)
@@ -684,7 +707,7 @@ def _align_all(
     placed: dict[int, _Placed] = {}
     stats["blocks"] = sum(r[1]["blocks"] for r in results)
     stats["empty_blocks"] = sum(r[1]["empty_blocks"] for r in results)
-    for k in ("resyncs", "retries", "retries_taken"):
+    for k in ("resyncs", "retries", "retries_taken", "prior_reentries"):
         stats[k] = sum(r[1][k] for r in results)
     stats["worker_cpu_s"] = round(sum(r[1]["cpu_ms"] for r in results) / 1000, 2)
     stats["parts"] = len(parts)
@@ -720,6 +743,42 @@ def _align_all(
                 placed[p.tok] = p
     stats["junction_redos"] = redo
     return placed
+
+
+def _activity_prior(request: AlignRequest, tokens: list[Token]) -> np.ndarray | None:
+    """Expected start (ms) of every token from the activity engine (cheap: activity and lengths).
+
+    Each placed segment's span is shared among its tokens by phone count; tokens of unplaced
+    segments are interpolated. Non-decreasing by construction. None when activity fails.
+    """
+    from ..errors import ClipperError
+    from . import activity
+
+    try:
+        al = activity.run(replace(request, options={}))
+    except ClipperError:
+        return None
+    segs = al.transcript.segments
+    known_i: list[int] = []
+    known_t: list[float] = []
+    by_seg: dict[int, list[int]] = {}
+    for ti, t in enumerate(tokens):
+        by_seg.setdefault(t.seg, []).append(ti)
+    for si, tis in by_seg.items():
+        if si >= len(segs):
+            continue
+        s = segs[si]
+        if s.start is None or s.end is None or not s.confidence:
+            continue
+        ph = np.array([tokens[i].nphones for i in tis], dtype=np.float64)
+        cum = np.concatenate([[0.0], np.cumsum(ph)])[:-1] / max(1.0, float(ph.sum()))
+        for i, c in zip(tis, cum):
+            known_i.append(i)
+            known_t.append(s.start + c * (s.end - s.start))
+    if len(known_i) < 2:
+        return None
+    out = np.interp(np.arange(len(tokens)), np.asarray(known_i), np.asarray(known_t))
+    return np.maximum.accumulate(out)
 
 
 def _rejoin(job: _PartJob, pl: list[_Placed], start_frame: int) -> tuple[int, int] | None:
