@@ -10,7 +10,9 @@ with the truth's:
   (rapidfuzz opcodes over whole-segment keys; inside a replaced stretch, a monotonic
   pairing of similar segments), so a dropped or merged line costs only itself;
 - a scored truth segment is *placed* when its matched output segment has times, and
-  *not placed* when it has no match or the match has no times;
+  *not placed* when it has no match or the match has no times; it is *found* when it is
+  placed and its confidence is not 0 (engines give 0 to a line they only interpolated
+  between neighbours, and ``uniform`` to every line: a guess is not a find);
 - errors are output minus truth, in ms, for starts and ends separately and pooled;
   words are matched the same way (in order by normalised text) when the truth has
   words and the output carries word times.
@@ -360,6 +362,7 @@ class Score:
     word_start_errors: tuple[int, ...] = ()
     word_end_errors: tuple[int, ...] = ()
     has_word_times: bool = False
+    found: int = 0  # placed with evidence: confidence not 0
 
     @property
     def not_placed(self) -> int:
@@ -374,7 +377,7 @@ def score(al: Alignment, truth: Truth) -> Score:
     """
     out = al.segments
     seg_match = match_sequences([_key(s.text) for s in out], [_key(t.text) for t in truth.segments])
-    scored = matched = placed = 0
+    scored = matched = placed = found = 0
     starts: list[int] = []
     ends: list[int] = []
     for t, j in zip(truth.segments, seg_match, strict=True):
@@ -388,6 +391,8 @@ def score(al: Alignment, truth: Truth) -> Score:
         if s.start is None or s.end is None:
             continue
         placed += 1
+        if s.confidence is None or s.confidence > 0:
+            found += 1
         starts.append(s.start - t.start)
         ends.append(s.end - t.end)
 
@@ -418,6 +423,7 @@ def score(al: Alignment, truth: Truth) -> Score:
         output_segments=len(out),
         matched=matched,
         placed=placed,
+        found=found,
         start_errors=tuple(starts),
         end_errors=tuple(ends),
         truth_words=len(truth.words),
@@ -574,7 +580,7 @@ def _timing(load_s: float, wall_s: float, duration_ms: int | None) -> dict[str, 
     }
 
 
-def _seg_counts(scored: int, truth: int, output: int, matched: int, placed: int) -> dict[str, Any]:
+def _seg_counts(scored: int, truth: int, output: int, matched: int, placed: int, found: int) -> dict[str, Any]:
     return {
         "truth": truth,
         "scored": scored,
@@ -583,6 +589,8 @@ def _seg_counts(scored: int, truth: int, output: int, matched: int, placed: int)
         "placed": placed,
         "not_placed": scored - placed,
         "placed_share": round(placed / scored, 4) if scored else None,
+        "found": found,
+        "found_share": round(found / scored, 4) if scored else None,
     }
 
 
@@ -602,7 +610,7 @@ def _case_dict(r: CaseResult) -> dict[str, Any]:
     if sc is None:
         d.update(segments=None, starts=None, ends=None, pooled=None, words=None)
     else:
-        d["segments"] = _seg_counts(sc.scored, sc.truth_segments, sc.output_segments, sc.matched, sc.placed)
+        d["segments"] = _seg_counts(sc.scored, sc.truth_segments, sc.output_segments, sc.matched, sc.placed, sc.found)
         d["starts"] = error_stats(sc.start_errors)
         d["ends"] = error_stats(sc.end_errors)
         d["pooled"] = error_stats(sc.start_errors + sc.end_errors)
@@ -642,6 +650,7 @@ def report(
             sum(s.output_segments for s in ok),
             sum(s.matched for s in ok),
             sum(s.placed for s in ok),
+            sum(s.found for s in ok),
         ),
         "starts": error_stats(starts),
         "ends": error_stats(ends),
@@ -679,7 +688,7 @@ def _fmt(x: Any, pct: bool = False) -> str:
 def format_table(rep: Mapping[str, Any]) -> str:
     """A plain-text table of a :func:`report`: a row per case and one for all of them."""
     head = (
-        "case", "engine", "scored", "placed%",
+        "case", "engine", "scored", "placed%", "found%",
         "start med", "p90", "p99", "max",
         "end med", "p90", "p99", "max",
         "<=100", "<=250", "<=500", "word med", "wall s", "xRT",
@@ -693,6 +702,7 @@ def format_table(rep: Mapping[str, Any]) -> str:
         tm = d.get("timing") or {}
         return (
             name, eng, _fmt(seg.get("scored")), _fmt(seg.get("placed_share"), pct=True),
+            _fmt(seg.get("found_share"), pct=True),
             _fmt(st.get("median_ms")), _fmt(st.get("p90_ms")), _fmt(st.get("p99_ms")), _fmt(st.get("max_ms")),
             _fmt(en.get("median_ms")), _fmt(en.get("p90_ms")), _fmt(en.get("p99_ms")), _fmt(en.get("max_ms")),
             _fmt(po.get("within_100"), pct=True), _fmt(po.get("within_250"), pct=True),

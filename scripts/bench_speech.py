@@ -45,7 +45,7 @@ for case in expand_cases([spec]):
         al = align_transcript(tr, media, engine=engine, jobs=jobs)
     wall = time.perf_counter() - t0
     sc = score(al, truth)
-    d = {k: getattr(sc, k) for k in ("scored", "placed", "start_errors", "end_errors")}
+    d = {k: getattr(sc, k) for k in ("scored", "placed", "found", "start_errors", "end_errors")}
     d["word_errors"] = list(sc.word_start_errors) + list(sc.word_end_errors)
     out.append({"case": case.name, "wall_s": round(wall, 3), "duration_s": media.duration / 1000, "score": d})
 print(json.dumps(out, default=str))
@@ -110,6 +110,8 @@ def _summary(score: dict) -> dict:
     placed = score.get("placed")
     if scored:
         out["placed_pct"] = round(100.0 * placed / scored, 2)
+        # found: placed by evidence (confidence not 0), not put between neighbours
+        out["found_pct"] = round(100.0 * score.get("found", 0) / scored, 2)
     if score.get("word_errors"):
         out["words"] = st(list(score["word_errors"]))
     return out
@@ -143,7 +145,7 @@ def run_one(spec: Path, engine: str, jobs: int) -> dict:
         # so wall time under others' load understates speed; both are reported)
         out["x_realtime_cpu_over_2"] = round(cases[0]["duration_s"] / max(out["process_cpu_s"] / 2, 1e-6), 1)
     if len(cases) > 1:  # a folder of cases: pool them as the acceptance does
-        pooled = {"scored": 0, "placed": 0, "start_errors": [], "end_errors": [], "word_errors": []}
+        pooled = {"scored": 0, "placed": 0, "found": 0, "start_errors": [], "end_errors": [], "word_errors": []}
         for c in cases:
             for k in pooled:
                 pooled[k] += c["score"][k]  # type: ignore[operator]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import wave
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,7 @@ from clipper.evaluate import (
     report,
     run_case,
 )
+from clipper.model import Alignment
 
 # Uniform over 4000 ms, weights 12 ("hello world"), 8 ("[laughter]"), 20 ("good morning to you"):
 # segments 0-1200, 1200-2000, 2000-4000; words hello 0-600, world 600-1200,
@@ -79,6 +81,7 @@ def test_metrics_match_hand_computed_values(case_dir: Path) -> None:
     assert c["name"] == "tiny" and c["media"].endswith("tone.wav")
     assert c["segments"] == {
         "truth": 4, "scored": 3, "output": 3, "matched": 2, "placed": 2, "not_placed": 1, "placed_share": 0.6667,
+        "found": 0, "found_share": 0.0,  # uniform guesses: confidence 0, nothing found
     }  # fmt: skip
     # starts: 0-300 = -300, 2000-2200 = -200; ends: 1200-1100 = +100, 4000-3900 = +100
     assert c["starts"] == {
@@ -231,3 +234,20 @@ def test_shared_data_cases_run() -> None:
     assert rep["overall"]["failed"] == 0
     assert rep["overall"]["segments"]["scored"] == 5  # LibriSpeech's one segment is not scored
     assert rep["overall"]["segments"]["placed"] == 5
+
+
+def test_found_counts_only_segments_placed_by_evidence(case_dir: Path) -> None:
+    # placed: has times; found: placed and its confidence is not 0 (an engine's "I only put
+    # this line between its neighbours"); None (an engine without confidences) counts as found
+    from clipper.evaluate import load_truth, score
+    from clipper.pipeline import load_transcript
+
+    tr = load_transcript(case_dir / "transcript.txt")
+    s0, s1, s2 = tr.segments
+    segs = (s0.with_times(300, 1100, confidence=0.9), s1.with_times(1100, 2000), s2.with_times(2000, 3900, confidence=0.0))
+    al = Alignment(transcript=replace(tr, segments=segs), engine="test")
+    sc = score(al, load_truth(case_dir / "truth.json"))
+    assert (sc.scored, sc.placed, sc.found) == (3, 2, 1)
+    segs = (s0.with_times(300, 1100), s1, s2.with_times(2000, 3900, confidence=0.4))
+    sc = score(Alignment(transcript=replace(tr, segments=segs), engine="test"), load_truth(case_dir / "truth.json"))
+    assert (sc.placed, sc.found) == (2, 2)

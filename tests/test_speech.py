@@ -4,20 +4,19 @@ the ../shared/data cases when present, digital silence, and the lexicon's fallba
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 import wave
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import TESTDATA, shared_path
 
 from clipper.align import AlignRequest, align
 from clipper.align.lexicon import Lexicon, letter_to_sound, number_words
 from clipper.formats import parse
 from clipper.media import decode_audio, probe
 from clipper.model import Alignment
-
-from conftest import TESTDATA, shared_path
 
 CLIP = TESTDATA / "speech"
 
@@ -69,7 +68,7 @@ def test_clip_word_times() -> None:
     truth = json.loads((CLIP / "truth.json").read_text())["words"]
     ours = [w for s in al.segments for w in s.words]
     assert [w.text for w in ours] == [t["word"] for t in truth]
-    errs = [abs(w.start - round(t["start"] * 1000)) for w, t in zip(ours, truth)]  # type: ignore[operator]
+    errs = [abs(w.start - round(t["start"] * 1000)) for w, t in zip(ours, truth, strict=True)]  # type: ignore[operator]
     assert float(np.median(errs)) <= 30
 
 
@@ -123,7 +122,7 @@ def test_shared_mfa_case_every_segment_placed() -> None:
     truth = json.loads((case / "truth.json").read_text())["segments"]
     assert al.stats["unplaced"] == 0
     errs = []
-    for s, t in zip(al.segments, truth):
+    for s, t in zip(al.segments, truth, strict=True):
         assert s.start is not None and s.end is not None
         errs += [abs(s.start - t["start"] * 1000), abs(s.end - t["end"] * 1000)]
     assert float(np.median(errs)) <= 40 and max(errs) <= 120
@@ -169,7 +168,7 @@ def test_activity_prior_and_reentry(tmp_path: Path) -> None:
         assert abs(prior[firsts[si]] - truth[s.text][0]) <= 1000  # a coarse guide on 7 s
     audio = sp._read_audio(str(CLIP / "acoustic_clip.flac"), str(tmp_path), req)
     speech = sp._activity(audio.db)
-    opts = sp.SpeechOptions(prior_max_ms=1000)
+    opts = sp.SpeechOptions(prior_max_ms=1000, prior_always=True)
     extra = {w: ph for w, ph in lex.extra.items()}
     wrong = firsts[2]  # the chain believes the third line comes first
     job = sp._PartJob(
@@ -189,3 +188,65 @@ def test_prior_can_be_switched_off() -> None:
     off = _align(_lines(), CLIP / "acoustic_clip.flac", prior=False)
     assert on.stats["prior"] is True and off.stats["prior"] is False
     assert max(_errors(off)) <= 120
+
+
+# ---------------------------------------------------------------- transcripts that do not match
+
+
+@pytest.fixture(scope="module")
+def tts_cut(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict]]:
+    """The first 222.5 s of the espeak benchmark video as WAV, and its truth segments."""
+    import subprocess
+
+    from clipper.media import ffmpeg_binary
+
+    video = shared_path("bench", "tts", "seed_tts_10min.mp4")
+    truth = json.loads(shared_path("bench", "tts", "seed_tts_10min.truth.json").read_text())["segments"]
+    out = tmp_path_factory.mktemp("tts") / "cut.wav"
+    subprocess.run([ffmpeg_binary(), "-v", "error", "-i", str(video), "-t", "222.5", "-vn", "-ac", "1", "-ar", "16000", str(out)], check=True)  # fmt: skip
+    return out, truth
+
+
+def _rest_errors(al: Alignment, truth: list[dict], idx: list[int], rest: set[int]) -> tuple[list[int], list[int], int]:
+    """Start and end errors (ms) of the output lines made from truth lines in ``rest``
+    (output line k was truth line idx[k]; texts repeat, so pair by position) and how many
+    of them were found (confidence above 0)."""
+    starts, ends, found = [], [], 0
+    for s, i in zip(al.segments, idx, strict=True):
+        t = truth[i]
+        if i not in rest or not t["scored"]:
+            continue
+        assert s.start is not None and s.end is not None, t["text"]
+        found += bool(s.confidence)
+        starts.append(abs(s.start - round(t["start"] * 1000)))
+        ends.append(abs(s.end - round(t["end"] * 1000)))
+    return starts, ends, found
+
+
+def test_extra_unspoken_paragraph_is_left_out_and_the_rest_holds(tts_cut: tuple[Path, list[dict]]) -> None:
+    # 15 lines from five minutes later (never said in this audio) inserted at a paragraph
+    # break at 132 s: they end up unplaced or doubtful, every other line keeps its speech
+    wav, truth = tts_cut
+    lines = [t["text"] for t in truth]
+    idx = [*range(54), *range(196, 211), *range(54, 98)]
+    al = _align([lines[i] for i in idx], wav)
+    confs = [s.confidence or 0.0 for s, i in zip(al.segments, idx, strict=True) if i >= 196]
+    assert len(confs) == 15 and max(confs) < 0.5 and confs.count(0.0) >= 12
+    starts, ends, found = _rest_errors(al, truth, idx, set(range(98)))
+    assert found >= 0.99 * len(starts)
+    assert float(np.median(starts)) <= 10 and float(np.percentile(starts, 90)) <= 40
+    assert float(np.median(ends)) <= 10 and float(np.percentile(ends, 90)) <= 40
+
+
+def test_missing_paragraph_does_not_pull_the_rest(tts_cut: tuple[Path, list[dict]]) -> None:
+    # the paragraph at 132-158 s is spoken but not in the text: the lines after it are not
+    # put on its speech
+    wav, truth = tts_cut
+    lines = [t["text"] for t in truth]
+    idx = [*range(54), *range(68, 98)]
+    al = _align([lines[i] for i in idx], wav)
+    starts, ends, found = _rest_errors(al, truth, idx, set(idx))
+    assert found >= 0.99 * len(starts)
+    assert float(np.median(starts)) <= 10 and float(np.percentile(starts, 90)) <= 40
+    assert float(np.median(ends)) <= 10 and float(np.percentile(ends, 90)) <= 40
+    assert max(starts) <= 1000  # nothing pulled into the missing paragraph's speech

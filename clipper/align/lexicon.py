@@ -228,11 +228,28 @@ class Lexicon:
         return words
 
     def pronounce(self, token: str) -> list[tuple[str, str]]:
-        """Dictionary words (with made-up phones for unknown ones) for one display token."""
+        """Dictionary words (with made-up phones for unknown ones) for one display token.
+
+        A year from 2010 on is one word with three readings ("twenty twelve", "two thousand
+        twelve", "two thousand and twelve"): speakers say all of them, and the decoder picks.
+        """
+        pieces = _SPLIT.findall(_ascii(token).lower())
+        if len(pieces) == 1 and pieces[0].isdigit() and len(pieces[0]) == 4 and 2010 <= int(pieces[0]) <= 2099:
+            return [self._year(pieces[0])]
         out: list[tuple[str, str]] = []
         for w in self.spoken(token):
             out += self._word(w, token)
         return out
+
+    def _year(self, digits: str) -> tuple[str, str]:
+        key = f"year{digits}"
+        if key not in self.extra:
+            cardinal = number_words(digits, year=False)
+            readings = [number_words(digits), cardinal, [*cardinal[:2], "and", *cardinal[2:]]]
+            phones = [" ".join(self.words[w] for w in r) for r in readings]
+            self.extra[key] = phones[0]
+            self.alternates[key] = phones[1:]
+        return key, self.extra[key]
 
     def _word(self, w: str, display: str) -> list[tuple[str, str]]:
         if w in self.words:

@@ -4,24 +4,39 @@ Long audio is never decoded in one piece (pocketsphinx's time grows faster than 
 audio, and a single mismatch derails the rest). Instead:
 
 1. the audio is streamed once from ffmpeg into a temporary raw file while 10 ms frame
-   energies are kept (memory flat in media length);
+   energies are kept (memory flat in media length); the ``activity`` engine's times give
+   every word an expected start (the *prior*: cheap, from speech activity and lengths);
 2. the timeline is cut into parts, one a worker, at the quietest spot near equal shares;
-   each part's first word is estimated from the text's phone count against speech time;
+   each part enters the text near the prior's word for its first audio;
 3. each worker walks its part in blocks of ~30 s. A block is decoded with a finite-state
    grammar over the next words of the transcript: the entry is the next unplaced word (or,
-   at a cost per line, a line start a few lines ahead or behind, so the chain can find its
-   place again), the exit is free (the audio decides how many words it holds). Only the
-   words before the last pause well inside the block are committed; the next block starts
-   there, so every block boundary falls in a pause between confirmed words. Options add
-   line skipping (``skip_segments``: text that is not spoken) and a garbage phone loop
-   (``garbage_logp``: speech the text lacks) at line starts; both are off by default
-   (they cost time and, measured on the benchmarks, accuracy on clean transcripts);
-4. parts are chained: where a part's guessed entry disagrees with its predecessor's last
+   at a cost per line, a line start a few lines ahead or behind), the exit is free (the
+   audio decides how many words it holds). Only the words before the last pause well
+   inside the block are committed; the next block starts there, so every block boundary
+   falls in a pause between confirmed words;
+4. where text and audio part (a paragraph nobody speaks, speech the text lacks, a chain
+   that lost its place), the words fit badly: their acoustic score per frame falls far
+   below the run's typical score. A block's well-fitting start is committed and the rest
+   left to the next block; a block that fits badly from its start is *relocated*: the
+   badly fitting words before it are taken back, the audio is recognised with a bigram
+   language model of the text ahead (built on the spot from the transcript: recognition
+   biased to it, nothing downloaded), and the first run of five recognised words in the
+   text's order says where the audio is. Text before that place is forced onto the audio
+   before it and kept only if it fits (else it stays unplaced: not spoken); the walk
+   resumes at the located line and keeps what the recogniser confirms. Nothing located
+   means speech the text lacks: part of it is skipped and the text waits. Relocations
+   only move forward, so the walk ends;
+5. parts are chained: where a part's entry disagrees with its predecessor's last
    committed word, the junction is decoded again from the confirmed point;
-5. segment starts move to the nearest energy onset (a swallowed pause pulls them early)
+6. segment starts move to the nearest energy onset (a swallowed pause pulls them early)
    and ends to the nearest offset within a short reach, only where the local floor and
    speech level are far enough apart to trust energy; otherwise the decoder's edges stand.
    Unknown words get spelled and letter-to-sound readings (``lexicon``).
+
+Options (``-O key=value``) add line skipping (``skip_segments``) and a garbage phone loop
+(``garbage_logp``) at line starts inside every block; both are off by default (they cost
+time and, measured on the benchmarks, accuracy on clean transcripts: relocation handles
+mismatches where they happen).
 
 Words get a confidence from their acoustic score per frame against the run's typical
 score; segments from their words. A line with no placed word gets the gap between its
@@ -30,13 +45,16 @@ neighbours and confidence 0 (``stats["unplaced"]`` counts them); nothing fails a
 
 from __future__ import annotations
 
+import logging
 import math
 import multiprocessing as mp
 import os
 import tempfile
 import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -47,6 +65,8 @@ from . import AlignRequest
 from .lexicon import Lexicon
 
 __all__ = ["run", "Token", "tokenize", "SpeechOptions"]
+
+log = logging.getLogger(__name__)
 
 FRAME_MS = 10
 SAMPLES_PER_FRAME = SAMPLE_RATE * FRAME_MS // 1000
@@ -73,11 +93,13 @@ class SpeechOptions:
     resync_lines: int = 12  # a block may enter the text this many lines ahead of or behind the chain
     resync_logp: float = -5.0  # log-probability per line of a jump ahead (unspoken text)
     resync_back_logp: float = -5.0  # ... and of a jump back (speech the text lacks)
-    retry_low_share: float = 1.0  # a block with more badly fitting words than this is tried again (1: never)
-    retry_lines: int = 25
-    retry_logp: float = -3.0
-    retry_skip_segments: int = 12
-    retry_garbage_logp: float = -20.0
+    relocate_low_share: float = 0.5  # a block with more badly fitting words than this may be misplaced:
+    relocate_ahead: int = 80  # ... its words are recognised against the text up to this many lines ahead
+    relocate_run: int = 5  # ... and the first run of this many in the text's order says where it is
+    relocate_line_logp: float = -0.5  # log-probability per line of skipping ahead to that place
+    relocate_garbage_logp: float = -5.0  # ... after untranscribed speech (a phone loop) at this cost
+    bad_run: int = 5  # this many badly fitting words in a row end a block's commit
+    rewind_ms: int = 60_000  # badly fitting words up to this far back are taken back first
     skip_segments: int = 0  # how many lines ahead an unspoken passage may be skipped (0: never)
     skip_logp: float = -60.0  # log-probability of a skip (natural log) ...
     skip_line_logp: float = 0.0  # ... plus this for every line skipped
@@ -92,14 +114,16 @@ class SpeechOptions:
     pbeam: float = 1e-48
     dither: int = 3  # std of the added noise floor, in int16 steps (digital silence gives no result)
     prior: bool = True  # run the activity engine first and use its times to keep the chain on track
-    prior_max_ms: int = 4_000  # the chain re-enters at the prior when its next word is this far off it
-    prior_window: int = 8  # ... with this many tokens either side of the prior's word as entries
+    prior_max_ms: int = 4_000  # when the chain's next word is this far off the prior's, a block may
+    prior_always: bool = False  # offer the prior's entries in every block, not only in relocations
+    prior_window: int = 8  # ... also enter within this many tokens of the prior's word (audio decides)
 
     @classmethod
     def from_mapping(cls, m: Any) -> SpeechOptions:
         known = {k: m[k] for k in cls.__dataclass_fields__ if m and k in m}
-        if isinstance(known.get("prior"), str):
-            known["prior"] = known["prior"].strip().lower() not in ("0", "false", "no", "off")
+        for k in ("prior", "prior_always"):
+            if isinstance(known.get(k), str):
+                known[k] = known[k].strip().lower() not in ("0", "false", "no", "off")
         return cls(**known)
 
 
@@ -251,13 +275,19 @@ def _decoder(extra: dict[str, str], opts: SpeechOptions) -> Any:
 
 
 def _grammar(
-    job: _PartJob, first: int, last: int, entries: Sequence[tuple[int, float]], opts: SpeechOptions
+    job: _PartJob,
+    first: int,
+    last: int,
+    entries: Sequence[tuple[int, float]],
+    opts: SpeechOptions,
+    lead_garbage_logp: float = 0.0,
 ) -> tuple[list[tuple[Any, ...]], int, int]:
     """FSG transitions over tokens [first, last): state i precedes token i - first.
 
     Entries: null arcs from the start state; every state may exit to the final one (the
     exit is free: the audio decides how many words it holds). Lines may be skipped at a
-    cost, and at line starts a garbage word may absorb untranscribed speech.
+    cost, and at line starts a garbage word may absorb untranscribed speech. With
+    ``lead_garbage_logp`` < 0 the block may also open with such speech before any entry.
     """
     n = last - first
     start = n + 1
@@ -275,6 +305,14 @@ def _grammar(
     garb_p = math.exp(opts.garbage_logp)
     phone_p = math.exp(opts.garbage_phone_logp)
     nxt = final + 1
+    if lead_garbage_logp < 0:
+        g = nxt
+        nxt += 1
+        tr.append((start, g, math.exp(lead_garbage_logp)))
+        for ph in GARBAGE_PHONES:
+            tr.append((g, g, phone_p, "gbg_" + ph.lower()))
+        for e, p in entries:
+            tr.append((g, e - first, p))
     for k, i in enumerate(line_starts):
         for m, j in enumerate(line_starts[k + 1 : k + 1 + opts.skip_segments], start=1):
             # skipping more lines costs more: a short skip must not beat a slightly poorer fit
@@ -291,10 +329,17 @@ def _grammar(
 
 
 def _decode_block(
-    d: Any, x: np.ndarray, job: _PartJob, first: int, last: int, entries: Sequence[tuple[int, float]], opts: SpeechOptions
+    d: Any,
+    x: np.ndarray,
+    job: _PartJob,
+    first: int,
+    last: int,
+    entries: Sequence[tuple[int, float]],
+    opts: SpeechOptions,
+    lead_garbage_logp: float = 0.0,
 ) -> list[tuple[int, int, int, float]]:
     """Decode one block; returns (token, start_frame, end_frame, score/frame) for words found."""
-    tr, start, final = _grammar(job, first, last, entries, opts)
+    tr, start, final = _grammar(job, first, last, entries, opts, lead_garbage_logp)
     fsg = d.create_fsg("blk", start, final, tr)
     d.add_fsg("blk", fsg)
     d.activate_search("blk")
@@ -395,13 +440,145 @@ def _expected_tokens(job: _PartJob, tok: int, frames_speech: int, slack: float) 
     return i
 
 
+def _write_bigram(words: Sequence[str], path: str) -> None:
+    """An ARPA bigram of a stretch of the transcript: recognition biased to that text."""
+    uni = Counter(words)
+    big = Counter(zip(words, words[1:], strict=False))
+    n = len(words)
+    lines = ["\\data\\", f"ngram 1={len(uni) + 2}", f"ngram 2={len(big)}", "", "\\1-grams:"]
+    lines.append("-99 <s> -0.5")
+    lines.append(f"{math.log10(1 / n):.4f} </s> 0")
+    for w in sorted(uni):
+        lines.append(f"{math.log10(uni[w] / n):.4f} {w} {math.log10(0.3):.4f}")
+    lines += ["", "\\2-grams:"]
+    for (a, b), c in big.items():
+        lines.append(f"{math.log10(0.7 * c / uni[a]):.4f} {a} {b}")
+    lines += ["", "\\end\\", ""]
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines))
+
+
+def _locate(
+    d: Any, x: np.ndarray, job: _PartJob, lo: int, hi: int
+) -> tuple[tuple[int, int] | None, list[tuple[str, int]]]:
+    """Where in tokens [lo, hi) this audio is: recognise it with a bigram of that text and
+    take the first run of ``relocate_run`` recognised words that follow the text's order.
+    Returns (token, frame in ``x``) of the run's first word, or None (nothing of it spoken),
+    and the recognised words with their start frames in ``x``."""
+    words = job.words[lo:hi]
+    if len(words) < 2:
+        return None, []
+    path = os.path.join(os.path.dirname(job.raw), f"locate-{os.getpid()}.arpa")
+    _write_bigram(words, path)
+    d.add_lm_file("locate", path)
+    d.activate_search("locate")
+    d.start_utt()
+    d.process_raw(x.tobytes(), full_utt=True)
+    d.end_utt()
+    hyp = [(sg.word.split("(")[0], sg.start_frame) for sg in d.seg() if not sg.word.startswith(("<", "[", "+"))]
+    run = max(1, job.opts.relocate_run)
+    at: dict[str, list[int]] = {}
+    for j, w in enumerate(words):
+        at.setdefault(w, []).append(j)
+    for i in range(len(hyp) - run + 1):
+        for j in at.get(hyp[i][0], ()):
+            if j + run <= len(words) and all(hyp[i + k][0] == words[j + k] for k in range(1, run)):
+                return (lo + j, hyp[i][1]), hyp
+    return None, hyp
+
+
+def _confirmed(found: Sequence[tuple[int, int, int, float]], words: Sequence[str], hyp: Sequence[tuple[str, int]],
+               offset: int, upto: int) -> int:  # fmt: skip
+    """How many of the forced words the recogniser confirms: the same word starting within
+    0.3 s. Stops before the first three unconfirmed in a row (the text and the audio part
+    there) and at frame ``upto`` (the end of what was recognised); frames of ``found`` are
+    ``offset`` after those of ``hyp``."""
+    starts: dict[str, list[int]] = {}
+    for w, f in hyp:
+        starts.setdefault(w, []).append(f)
+    miss = 0
+    for i, (t, a, _, _) in enumerate(found):
+        if a + offset >= upto:
+            return i - miss
+        ok = any(abs(f - a - offset) <= 30 for f in starts.get(words[t], ()))
+        miss = 0 if ok else miss + 1
+        if miss >= 3:
+            return i - 2
+    return len(found) - miss
+
+
+def _line_start(job: _PartJob, t: int) -> int:
+    while t > 0 and job.seg_of[t - 1] == job.seg_of[t]:
+        t -= 1
+    return t
+
+
+def _lines_ahead(job: _PartJob, tok: int, lines: int) -> int:
+    """The token index ``lines`` line starts after ``tok`` (or the end)."""
+    i, n = tok + 1, 0
+    while i < len(job.words):
+        if job.seg_of[i] != job.seg_of[i - 1]:
+            n += 1
+            if n > lines:
+                return i
+        i += 1
+    return len(job.words)
+
+
+def _prior_entries(job: _PartJob, at_frame: int, tok: int) -> list[tuple[int, float]]:
+    """Entries near the prior's word for this audio, when the chain is far from it."""
+    if job.prior is None or tok >= len(job.words):
+        return []
+    exp_tok = min(len(job.words) - 1, int(np.searchsorted(job.prior, at_frame * FRAME_MS)))
+    if abs(float(job.prior[tok]) - float(job.prior[exp_tok])) <= job.opts.prior_max_ms:
+        return []
+    w = max(1, job.opts.prior_window)
+    lo, hi = max(0, exp_tok - w), min(len(job.words), exp_tok + w + 1)
+    return [(e, 1.0 / (2 * w + 1)) for e in range(lo, hi)]
+
+
+def _good_prefix(found: Sequence[tuple[int, int, int, float]], ref: Sequence[float], run: int) -> int:
+    """Index where the first run of ``run`` badly fitting words begins (len(found) if none)."""
+    r = np.asarray(ref)
+    med = float(np.median(r))
+    thr = med - 3 * (float(np.median(np.abs(r - med))) or 1.0)
+    n = 0
+    for i, w in enumerate(found):
+        n = n + 1 if w[3] < thr else 0
+        if n >= run:
+            return i - run + 1
+    return len(found)
+
+
+def _rewind(placed: list[_Placed], ref: Sequence[float], since_ms: int) -> int:
+    """How many placed words to keep: trailing words that fit badly (placed on audio they do
+    not match) are taken back, up to the last run of four that fit well, not before ``since_ms``."""
+    if len(ref) < 30 or not placed:
+        return len(placed)
+    r = np.asarray(ref)
+    med = float(np.median(r))
+    mad = float(np.median(np.abs(r - med))) or 1.0
+    good = 0
+    for i in range(len(placed) - 1, -1, -1):
+        if placed[i].start < since_ms:
+            return i + 1 + good
+        if placed[i].score >= med - 3 * mad:
+            good += 1
+            if good >= 4:
+                return i + 4
+        else:
+            good = 0
+    return good
+
+
 def _align_part(job: _PartJob) -> tuple[list[_Placed], dict[str, int]]:
     """Walk one part of the audio block by block; return placed tokens and counters."""
     opts = job.opts
     cpu0 = time.process_time()
     d = _decoder(job.extra, opts)
     placed: list[_Placed] = []
-    stats = {"blocks": 0, "empty_blocks": 0, "resyncs": 0, "retries": 0, "retries_taken": 0, "prior_reentries": 0}
+    stats = {"blocks": 0, "empty_blocks": 0, "resyncs": 0, "relocations": 0, "relocations_taken": 0,
+             "audio_skips": 0, "prior_reentries": 0}  # fmt: skip
     ref: list[float] = []  # scores of words in blocks that fit well: what "good" looks like here
     pos_frame = job.start_frame
     tok = job.entry
@@ -409,67 +586,143 @@ def _align_part(job: _PartJob) -> tuple[list[_Placed], dict[str, int]]:
     window = job.entry_window
     block = opts.block_ms // FRAME_MS
     margin = opts.commit_margin_ms // FRAME_MS
-    while pos_frame < job.end_frame and tok < len(job.words):
-        end_frame = min(job.end_frame, pos_frame + block)
-        if job.end_frame - end_frame < block // 3:
-            end_frame = job.end_frame  # do not leave a sliver
+    n_tok = len(job.words)
+    last_reloc = -1  # frame where the last relocation resumed
+    reloc_at: tuple[int, int] = (-1, -1)  # the last relocation's (line start, audio frame)
+    protected = 0  # placed[:protected] were confirmed by a relocation: never taken back
+    protect = False
+
+    def span(frame: int) -> tuple[int, int, np.ndarray]:
+        """A block from ``frame``: its end, its speech frames, its padded samples."""
+        end = min(job.end_frame, frame + block)
+        if job.end_frame - end < block // 3:
+            end = job.end_frame  # do not leave a sliver
+        x = _read_span(job.raw, frame * SAMPLES_PER_FRAME, end * SAMPLES_PER_FRAME)
+        # a lead and tail of noise floor: a word right at the file's edge needs silence around it
+        n_sp = int(job.speech[frame - job.start_frame : end - job.start_frame].sum())
+        return end, n_sp, _padded(x, opts.dither, frame)
+
+    def decode(
+        x: np.ndarray, ents: Sequence[tuple[int, float]], n_sp: int, lead: float = 0.0, cap: int | None = None
+    ) -> list[tuple[int, int, int, float]]:
+        first = min(e for e, _ in ents)
+        top = max(e for e, _ in ents)
+        hi = min(n_tok, max(_expected_tokens(job, top, n_sp, opts.exit_slack), top + opts.exit_slack_min))
+        hi = min(hi, cap) if cap is not None else hi
+        got = _decode_block(d, x, job, first, hi, ents, opts, lead)
+        stats["blocks"] += 1
+        return [(t, a - PAD_FRAMES, b - PAD_FRAMES, sc) for t, a, b, sc in got]
+
+    while pos_frame < job.end_frame and tok < n_tok:
+        end_frame, n_speech, x = span(pos_frame)
         last_block = end_frame >= job.end_frame
-        sp = job.speech[pos_frame - job.start_frame : end_frame - job.start_frame]
-        n_speech = int(sp.sum())
         if n_speech < 10 and not last_block:
             pos_frame = end_frame
             continue
-        if job.prior is not None and not window and tok < len(job.words):
-            # the activity engine's times say which word should come next here; a chain that
-            # is further off than that has lost its place (it never recovers by itself)
-            exp_tok = min(len(job.words) - 1, int(np.searchsorted(job.prior, pos_frame * FRAME_MS)))
-            if abs(float(job.prior[tok]) - float(job.prior[exp_tok])) > opts.prior_max_ms:
-                stats["prior_reentries"] += 1
-                tok = exp_tok
-                placed = [p for p in placed if p.tok < tok]
-                lo_tok = min(lo_tok, max(0, tok - opts.prior_window - 1))
-                window = opts.prior_window
+        pri: list[tuple[int, float]] = []
         if window:
             first = max(0, tok - window)
-            ents = [(e, 1.0 / (2 * window + 1)) for e in range(first, min(len(job.words), tok + window + 1))]
+            ents = [(e, 1.0 / (2 * window + 1)) for e in range(first, min(n_tok, tok + window + 1))]
         else:
             ents = _resync_entries(job, tok, lo_tok, opts)
-            first = min(e for e, _ in ents)
-        top = max(e for e, _ in ents)
-        hi = _expected_tokens(job, top, n_speech, opts.exit_slack)
-        hi = min(len(job.words), max(hi, top + opts.exit_slack_min))
-        entries = ents
-        x = _read_span(job.raw, pos_frame * SAMPLES_PER_FRAME, end_frame * SAMPLES_PER_FRAME)
-        # a lead and tail of noise floor: a word right at the file's edge needs silence around it
-        x = _padded(x, opts.dither, pos_frame)
-        found = [(t, a - PAD_FRAMES, b - PAD_FRAMES, sc) for t, a, b, sc in _decode_block(d, x, job, first, hi, entries, opts)]
-        stats["blocks"] += 1
+            # the activity engine's times say which word should come next here; when the chain
+            # is far off, the block may also enter there (the audio decides which is right)
+            pri = _prior_entries(job, pos_frame, tok) if opts.prior_always else []
+            if pri:
+                ents = sorted(dict([*pri, *ents]).items())
+                lo_tok = min(lo_tok, pri[0][0])
+        found = decode(x, ents, n_speech)
+        if pri and found and abs(found[0][0] - tok) > opts.prior_window and found[0][0] in dict(pri):
+            stats["prior_reentries"] += 1
         low = _low_share(found, ref)
-        if not window and low > opts.retry_low_share and len(ref) >= 30:
-            # many words fit badly: the chain may have lost its place in the text. Try again
-            # with cheap jumps (lines ahead: unspoken text; behind: speech the text lacks)
-            wide = replace(
-                opts,
-                resync_lines=opts.retry_lines,
-                resync_logp=opts.retry_logp,
-                skip_segments=opts.retry_skip_segments,
-                garbage_logp=opts.retry_garbage_logp,
-            )
-            ents2 = _resync_entries(job, tok, lo_tok, wide)
-            first2 = min(e for e, _ in ents2)
-            top2 = max(e for e, _ in ents2)
-            hi2 = min(len(job.words), max(_expected_tokens(job, top2, n_speech, opts.exit_slack), top2 + opts.exit_slack_min))
-            found2 = [
-                (t, a - PAD_FRAMES, b - PAD_FRAMES, sc) for t, a, b, sc in _decode_block(d, x, job, first2, hi2, ents2, wide)
-            ]
-            stats["retries"] += 1
-            # garbage can explain anything: a retry must still place most of the words
-            if found2 and _low_share(found2, ref) < low - 0.1 and len(found2) >= 0.6 * len(found):
-                found = found2
-                stats["retries_taken"] += 1
-        if found and _low_share(found, ref) <= opts.retry_low_share:
+        if len(ref) >= 30 and low > 0:
+            # a block that starts well and then fits badly (its text ends, speech the text lacks
+            # begins): commit the good start; the next block meets the rest on its own
+            k = _good_prefix(found, ref, opts.bad_run)
+            if opts.bad_run <= k < len(found):
+                found = found[:k]
+                low = _low_share(found, ref)
+                last_block = False
+        if len(ref) >= 30 and low > opts.relocate_low_share:
+            # most words fit badly: the text and the audio disagree here (text nobody speaks,
+            # speech the text lacks, a lost chain). Take back the words that already fit badly,
+            # then recognise the audio against the text ahead to find where it is
+            stats["relocations"] += 1
+            log.debug("relocating at %d ms, tok %d, low %.2f", pos_frame * FRAME_MS, tok, low)
+            # never back past the last relocation (each must move the chain forward)
+            keep_n = _rewind(placed, ref, max(pos_frame * FRAME_MS - opts.rewind_ms, (last_reloc + 1) * FRAME_MS))
+            keep_n = max(keep_n, protected)  # words a relocation confirmed are not taken back
+            r_pos, r_tok = pos_frame, tok
+            if keep_n < len(placed):
+                r_tok = placed[keep_n].tok
+                r_pos = max(job.start_frame, placed[keep_n - 1].end // FRAME_MS + 1 if keep_n else job.start_frame)
+            r_pos = max(r_pos, last_reloc + 1)  # relocations only move forward: the walk ends
+            r_end, r_sp, r_x = span(r_pos)
+            hi_tok = min(n_tok, _lines_ahead(job, r_tok, opts.relocate_ahead) + len(found) + opts.exit_slack_min)
+            got, hyp = _locate(d, r_x, job, r_tok, hi_tok)
+            if got is None and job.prior is not None:
+                # nothing of the text ahead is spoken here: perhaps the chain is lost; look
+                # where the activity engine's times put this audio
+                p_tok = _line_start(job, min(n_tok - 1, int(np.searchsorted(job.prior, r_pos * FRAME_MS))))
+                if p_tok > hi_tok or p_tok < r_tok:
+                    got, hyp = _locate(d, r_x, job, p_tok, min(n_tok, _lines_ahead(job, p_tok, opts.relocate_ahead)))
+            if got is None:
+                if not last_block:
+                    # speech the text lacks (or no speech at all): skip some of it; the text waits
+                    stats["audio_skips"] += 1
+                    placed = placed[:keep_n]
+                    pos_frame, tok = max(r_pos + 1, (r_pos + r_end) // 2), r_tok
+                    last_reloc = pos_frame
+                    continue
+            else:
+                stats["relocations_taken"] += 1
+                a_tok = _line_start(job, got[0])
+                if got[0] >= r_tok:
+                    a_tok = max(a_tok, r_tok)  # located in the chain's own line: go on from its word
+                placed = [p for p in placed[:keep_n] if p.tok < min(a_tok, r_tok)]
+                # the located line starts about this long before its recognised words
+                lead = int(sum(job.nphones[a_tok : got[0]]) / job.phones_per_s * 100) + 50
+                gap_end = max(r_pos, r_pos + got[1] - PAD_FRAMES - lead)
+                if a_tok > r_tok and gap_end - r_pos >= 50:
+                    # the text before the located place: spoken in the audio before it, or not at all
+                    g_x = _padded(_read_span(job.raw, r_pos * SAMPLES_PER_FRAME, gap_end * SAMPLES_PER_FRAME), opts.dither, r_pos)
+                    g_sp = int(job.speech[r_pos - job.start_frame : gap_end - job.start_frame].sum())
+                    gap = decode(g_x, [(r_tok, 1.0)], g_sp, opts.relocate_garbage_logp, cap=a_tok)
+                    if gap and _low_share(gap, ref) <= opts.relocate_low_share:
+                        for t, a, b, sc in gap:
+                            a_ms = (r_pos + max(0, a)) * FRAME_MS
+                            placed.append(_Placed(t, a_ms, max(a_ms, min(gap_end, r_pos + b + 1) * FRAME_MS), sc))
+                # resume at the located line with that one entry (many entries invite search
+                # errors), and keep what the recogniser confirms: up to where text and audio part
+                pos_frame, tok, window = gap_end, a_tok, 0
+                lo_tok = tok  # the text skipped here is not entered again from behind
+                last_reloc = pos_frame
+                end_frame, n_speech, x = span(pos_frame)
+                last_block = end_frame >= job.end_frame
+                found = decode(x, [(tok, 1.0)], n_speech)
+                # hyp frames count from r_x's padded start, found's from pos_frame
+                n_ok = _confirmed(found, job.words, hyp, pos_frame - r_pos + PAD_FRAMES, r_end - r_pos + PAD_FRAMES)
+                if a_tok == reloc_at[0] and r_pos - reloc_at[1] < 100:
+                    # the same place again (words the recogniser hears otherwise, a reading
+                    # the lexicon lacks): take the forced result whole, so the walk moves on
+                    n_ok = len(found)
+                reloc_at = (a_tok, r_pos)
+                last_block = last_block and n_ok == len(found)
+                found = found[: max(1, n_ok)]
+                protect = True
+                # confirmed words count as fitting well here (a new voice may score lower)
+                ref.extend(w[3] for w in found)
+                del ref[:-3000]
+                low = 0.0
+        elif found and low <= opts.relocate_low_share:
             ref.extend(w[3] for w in found)
             del ref[:-3000]
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "block %d-%d ms tok %d (line %d) found %d (lines %s-%s) low %.2f",
+                pos_frame * FRAME_MS, end_frame * FRAME_MS, tok, job.seg_of[min(tok, n_tok - 1)], len(found),
+                job.seg_of[found[0][0]] if found else "-", job.seg_of[found[-1][0]] if found else "-", low,
+            )  # fmt: skip
         if not found:
             stats["empty_blocks"] += 1
             pos_frame = end_frame  # nothing recognisable: move on, the text waits
@@ -494,13 +747,15 @@ def _align_part(job: _PartJob) -> tuple[list[_Placed], dict[str, int]]:
             # entering earlier than the confirmed word: the words placed before were on the
             # wrong audio (speech missing from the text); this block places them again
             placed = [p for p in placed if p.tok < keep[0][0]]
-        lo_tok = max(lo_tok, tok)  # the next block may go back at most to this block's first word
+        lo_tok = max(lo_tok, min(tok, keep[0][0]))  # later blocks go back at most to this block's first word
         for t, a, b, sc in keep:
             a_ms = max(0, (pos_frame + a) * FRAME_MS)
             b_ms = min(job.end_frame * FRAME_MS, max(a_ms, (pos_frame + b + 1) * FRAME_MS))
             placed.append(_Placed(t, a_ms, b_ms, sc))
         tok = keep[-1][0] + 1
         window = 0
+        if protect:
+            protected, protect = len(placed), False
         if last_block:
             break
         next_start = pos_frame + keep[-1][2] + 1
@@ -542,7 +797,7 @@ def _fill_runs(mask: np.ndarray, value: bool, shorter: int) -> np.ndarray:
     d = np.diff(np.concatenate([[not value], m == value, [not value]]).astype(np.int8))
     starts = np.flatnonzero(d == 1)
     ends = np.flatnonzero(d == -1)
-    for a, b in zip(starts, ends):
+    for a, b in zip(starts, ends, strict=True):
         if b - a < shorter and a > 0 and b < len(m):
             m[a:b] = not value
     return m
@@ -707,7 +962,7 @@ def _align_all(
     placed: dict[int, _Placed] = {}
     stats["blocks"] = sum(r[1]["blocks"] for r in results)
     stats["empty_blocks"] = sum(r[1]["empty_blocks"] for r in results)
-    for k in ("resyncs", "retries", "retries_taken", "prior_reentries"):
+    for k in ("resyncs", "relocations", "relocations_taken", "audio_skips", "prior_reentries"):
         stats[k] = sum(r[1][k] for r in results)
     stats["worker_cpu_s"] = round(sum(r[1]["cpu_ms"] for r in results) / 1000, 2)
     stats["parts"] = len(parts)
@@ -772,7 +1027,7 @@ def _activity_prior(request: AlignRequest, tokens: list[Token]) -> np.ndarray | 
             continue
         ph = np.array([tokens[i].nphones for i in tis], dtype=np.float64)
         cum = np.concatenate([[0.0], np.cumsum(ph)])[:-1] / max(1.0, float(ph.sum()))
-        for i, c in zip(tis, cum):
+        for i, c in zip(tis, cum, strict=True):
             known_i.append(i)
             known_t.append(s.start + c * (s.end - s.start))
     if len(known_i) < 2:
@@ -812,7 +1067,9 @@ def _assemble(
             a = min(p.start for p in ps_)
             b = max(p.end for p in ps_)
             z = (min(p.score for p in ps_) - med) / (3 * mad)
-            conf = round(1.0 / (1.0 + math.exp(-2.0 * (z + 1.0))), 3)
+            # at least 0.001: the decoder put it here, however poorly it fits (0 is kept
+            # for words it did not find, which only get times between their neighbours)
+            conf = max(0.001, round(1.0 / (1.0 + math.exp(-2.0 * (z + 1.0))), 3))
             words.append(Word(w.text, a, b, conf))
         words = _fill_words(words)
         timed = [w for w in words if w.confidence]
