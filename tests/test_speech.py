@@ -250,3 +250,43 @@ def test_missing_paragraph_does_not_pull_the_rest(tts_cut: tuple[Path, list[dict
     assert float(np.median(starts)) <= 10 and float(np.percentile(starts, 90)) <= 40
     assert float(np.median(ends)) <= 10 and float(np.percentile(ends, 90)) <= 40
     assert max(starts) <= 1000  # nothing pulled into the missing paragraph's speech
+
+
+def test_locate_recognises_where_the_audio_is_in_the_text(tmp_path: Path) -> None:
+    # relocation's recogniser: a bigram of the text (here with a foreign paragraph in front)
+    # finds the clip's second line, at its time; a text the audio does not hold gives None
+    from clipper.align import speech as sp
+
+    foreign = ["the quick brown fox jumps over the lazy dog", "colourless green ideas sleep furiously"]
+    lines = foreign + _lines()
+    tr = parse("\n".join(lines) + "\n", "plain", segmentation="lines")
+    req = AlignRequest(tr, probe(CLIP / "acoustic_clip.flac"))
+    lex = Lexicon()
+    tokens = sp.tokenize(tr.segments, lex)
+    audio = sp._read_audio(str(CLIP / "acoustic_clip.flac"), str(tmp_path), req)
+    extra = {w: "\t".join([ph, *lex.alternates.get(w, [])]) for w, ph in lex.extra.items()}
+    job = sp._PartJob(
+        audio.raw, 0, len(audio.db), 0, 0, [t.word for t in tokens], [t.nphones for t in tokens],
+        [t.seg for t in tokens], extra, 14.0, sp._activity(audio.db), sp.SpeechOptions(), None,
+    )  # fmt: skip
+    d = sp._decoder(extra, job.opts)
+    x = sp._padded(sp._read_span(audio.raw, 0, audio.nsamples), 3, 0)
+    got, hyp = sp._locate(d, x, job, 0, len(tokens))
+    assert got is not None and hyp
+    tok, frame = got
+    t = tokens[tok]
+    assert t.seg >= 2  # in the clip's lines, not the foreign ones
+    ms = (frame - sp.PAD_FRAMES) * sp.FRAME_MS
+    word_truth = json.loads((CLIP / "truth.json").read_text())["words"]
+    starts = [round(w["start"] * 1000) for w in word_truth if w["word"].lower().strip(".,") == t.word]
+    assert starts and min(abs(ms - s) for s in starts) <= 150
+    n_foreign = sum(1 for t in tokens if t.seg < 2)
+    assert sp._locate(d, x, job, 0, n_foreign)[0] is None
+
+
+def test_years_have_three_readings() -> None:
+    lex = Lexicon()
+    ((word, phones),) = lex.pronounce("2012,")
+    assert phones == "T W EH N T IY T W EH L V"
+    assert lex.alternates[word] == ["T UW TH AW Z AH N D T W EH L V", "T UW TH AW Z AH N D AH N D T W EH L V"]
+    assert [w for w, _ in lex.pronounce("1990")] == ["nineteen", "ninety"]  # read one way only

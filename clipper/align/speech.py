@@ -114,9 +114,9 @@ class SpeechOptions:
     pbeam: float = 1e-48
     dither: int = 3  # std of the added noise floor, in int16 steps (digital silence gives no result)
     prior: bool = True  # run the activity engine first and use its times to keep the chain on track
-    prior_max_ms: int = 4_000  # when the chain's next word is this far off the prior's, a block may
-    prior_always: bool = False  # offer the prior's entries in every block, not only in relocations
-    prior_window: int = 8  # ... also enter within this many tokens of the prior's word (audio decides)
+    prior_always: bool = False  # every block may also enter at the prior's word (else only relocations look there)
+    prior_max_ms: int = 4_000  # ... when the chain's next word is this far off the prior's
+    prior_window: int = 8  # ... within this many tokens either side of it (the audio decides)
 
     @classmethod
     def from_mapping(cls, m: Any) -> SpeechOptions:
@@ -487,8 +487,13 @@ def _locate(
     return None, hyp
 
 
-def _confirmed(found: Sequence[tuple[int, int, int, float]], words: Sequence[str], hyp: Sequence[tuple[str, int]],
-               offset: int, upto: int) -> int:  # fmt: skip
+def _confirmed(
+    found: Sequence[tuple[int, int, int, float]],
+    words: Sequence[str],
+    hyp: Sequence[tuple[str, int]],
+    offset: int,
+    upto: int,
+) -> int:
     """How many of the forced words the recogniser confirms: the same word starting within
     0.3 s. Stops before the first three unconfirmed in a row (the text and the audio part
     there) and at frame ``upto`` (the end of what was recognised); frames of ``found`` are
@@ -652,6 +657,10 @@ def _align_part(job: _PartJob) -> tuple[list[_Placed], dict[str, int]]:
             # never back past the last relocation (each must move the chain forward)
             keep_n = _rewind(placed, ref, max(pos_frame * FRAME_MS - opts.rewind_ms, (last_reloc + 1) * FRAME_MS))
             keep_n = max(keep_n, protected)  # words a relocation confirmed are not taken back
+            # a line is placed whole or not at all: its first words may sit on the wrong audio
+            line0 = _line_start(job, placed[keep_n].tok if keep_n < len(placed) else tok)
+            while keep_n > protected and placed[keep_n - 1].tok >= line0:
+                keep_n -= 1
             r_pos, r_tok = pos_frame, tok
             if keep_n < len(placed):
                 r_tok = placed[keep_n].tok
