@@ -971,8 +971,8 @@ def _align_all(
     placed: dict[int, _Placed] = {}
     stats["blocks"] = sum(r[1]["blocks"] for r in results)
     stats["empty_blocks"] = sum(r[1]["empty_blocks"] for r in results)
-    for k in ("resyncs", "relocations", "relocations_taken", "audio_skips", "prior_reentries"):
-        stats[k] = sum(r[1][k] for r in results)
+    for key in ("resyncs", "relocations", "relocations_taken", "audio_skips", "prior_reentries"):
+        stats[key] = sum(r[1][key] for r in results)
     stats["worker_cpu_s"] = round(sum(r[1]["cpu_ms"] for r in results) / 1000, 2)
     stats["parts"] = len(parts)
     # chain parts: a later part's words must come after the earlier part's; when a part's
