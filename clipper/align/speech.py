@@ -96,8 +96,7 @@ class SpeechOptions:
     relocate_low_share: float = 0.5  # a block with more badly fitting words than this may be misplaced:
     relocate_ahead: int = 80  # ... its words are recognised against the text up to this many lines ahead
     relocate_run: int = 5  # ... and the first run of this many in the text's order says where it is
-    relocate_line_logp: float = -0.5  # log-probability per line of skipping ahead to that place
-    relocate_garbage_logp: float = -5.0  # ... after untranscribed speech (a phone loop) at this cost
+    relocate_garbage_logp: float = -5.0  # text before that place may follow untranscribed speech at this cost
     bad_run: int = 5  # this many badly fitting words in a row end a block's commit
     rewind_ms: int = 60_000  # badly fitting words up to this far back are taken back first
     skip_segments: int = 0  # how many lines ahead an unspoken passage may be skipped (0: never)
