@@ -308,8 +308,7 @@ def _grammar(
         g = nxt
         nxt += 1
         tr.append((start, g, math.exp(lead_garbage_logp)))
-        for ph in GARBAGE_PHONES:
-            tr.append((g, g, phone_p, "gbg_" + ph.lower()))
+        tr += _phone_loop(g, phone_p)
         for e, p in entries:
             tr.append((g, e - first, p))
     for k, i in enumerate(line_starts):
@@ -321,10 +320,14 @@ def _grammar(
             g = nxt
             nxt += 1
             tr.append((i, g, garb_p))
-            for ph in GARBAGE_PHONES:
-                tr.append((g, g, phone_p, "gbg_" + ph.lower()))
+            tr += _phone_loop(g, phone_p)
             tr.append((g, i, 1.0))
     return tr, start, final
+
+
+def _phone_loop(state: int, p: float) -> list[tuple[Any, ...]]:
+    """Garbage: any string of the coarse phones at ``state``, each at probability ``p``."""
+    return [(state, state, p, "gbg_" + ph.lower()) for ph in GARBAGE_PHONES]
 
 
 def _decode_block(
