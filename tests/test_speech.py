@@ -290,3 +290,18 @@ def test_years_have_three_readings() -> None:
     assert phones == "T W EH N T IY T W EH L V"
     assert lex.alternates[word] == ["T UW TH AW Z AH N D T W EH L V", "T UW TH AW Z AH N D AH N D T W EH L V"]
     assert [w for w, _ in lex.pronounce("1990")] == ["nineteen", "ninety"]  # read one way only
+
+
+def test_a_transcript_of_another_recording_is_warned_about() -> None:
+    # forced alignment puts any text on any speech; recognition of a sample tells them apart
+    right = _align(_lines(), CLIP / "acoustic_clip.flac")
+    assert right.stats["recognised_share"] >= 0.6 and not right.stats.get("warnings")
+    other = [
+        "the quick brown fox jumps over the lazy dog",
+        "colourless green ideas sleep furiously tonight",
+        "we hold these truths to be self evident",
+        "a journey of a thousand miles begins with a single step",
+    ]
+    wrong = _align(other, CLIP / "acoustic_clip.flac")
+    assert wrong.stats["recognised_share"] < 0.3
+    assert any("transcript of this recording" in w for w in wrong.stats["warnings"])

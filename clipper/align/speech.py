@@ -38,6 +38,11 @@ Options (``-O key=value``) add line skipping (``skip_segments``) and a garbage p
 time and, measured on the benchmarks, accuracy on clean transcripts: relocation handles
 mismatches where they happen).
 
+Forced alignment puts any text on any speech, so each worker also recognises a 10 s
+sample of its part and counts the placed words it hears at about the same time
+(``stats["recognised_share"]``); under 30% the run warns that the transcript may belong to
+another recording.
+
 Words get a confidence from their acoustic score per frame against the run's typical
 score; segments from their words. A line with no placed word gets the gap between its
 neighbours and confidence 0 (``stats["unplaced"]`` counts them); nothing fails as a whole.
@@ -98,6 +103,7 @@ class SpeechOptions:
     relocate_run: int = 5  # ... and the first run of this many in the text's order says where it is
     relocate_garbage_logp: float = -5.0  # text before that place may follow untranscribed speech at this cost
     bad_run: int = 5  # this many badly fitting words in a row end a block's commit
+    min_recognised_share: float = 0.3  # below this share of placed words heard by recognition: warn
     rewind_ms: int = 60_000  # badly fitting words up to this far back are taken back first
     skip_segments: int = 0  # how many lines ahead an unspoken passage may be skipped (0: never)
     skip_logp: float = -60.0  # log-probability of a skip (natural log) ...
@@ -774,6 +780,7 @@ def _align_part(job: _PartJob) -> tuple[list[_Placed], dict[str, int]]:
             gap_end = pos_frame + found[len(keep)][1]
             next_start = (next_start + gap_end) // 2
         pos_frame = max(next_start, pos_frame + 1)
+    stats["heard"], stats["heard_of"] = _recognised_counts(d, job, placed)
     stats["cpu_ms"] = int((time.process_time() - cpu0) * 1000)
     return placed, stats
 
@@ -1008,7 +1015,47 @@ def _align_all(
             if p.tok > (max(placed) if placed else -1):
                 placed[p.tok] = p
     stats["junction_redos"] = redo
+    heard, of = sum(r[1]["heard"] for r in results), sum(r[1]["heard_of"] for r in results)
+    if of:
+        share = heard / of
+        stats["recognised_share"] = round(share, 3)
+        if share < opts.min_recognised_share:
+            stats.setdefault("warnings", []).append(
+                f"recognition heard only {share:.0%} of the words placed in sample stretches of the audio: "
+                "is this the transcript of this recording? (times are unreliable where it does not match)"
+            )
     return placed
+
+
+def _recognised_counts(d: Any, job: _PartJob, placed: list[_Placed], samples: int = 1) -> tuple[int, int]:
+    """How many placed words recognition (a bigram of the text around them) also hears at
+    about the same time, in a few 10 s stretches of this part, and out of how many.
+    Forced alignment puts any text on any speech; a transcript of another recording shows
+    up here."""
+    if len(placed) < 10:
+        return 0, 0
+    order = sorted(placed, key=lambda p: p.start)
+    starts = np.array([p.start for p in order])
+    span_ = 1000  # 10 s each: enough words to tell, little time
+    heard = total = 0
+    for k in range(samples):
+        mid = job.start_frame + (job.end_frame - job.start_frame) * (k + 1) // (samples + 1)
+        a = max(job.start_frame, mid - span_ // 2)
+        b = min(job.end_frame, a + span_)
+        i, j = (int(v) for v in np.searchsorted(starts, [a * FRAME_MS, b * FRAME_MS]))
+        if j - i < 5:
+            continue
+        lo = max(0, order[i].tok - 200)
+        hi = min(len(job.words), order[j - 1].tok + 200)
+        x = _padded(_read_span(job.raw, a * SAMPLES_PER_FRAME, b * SAMPLES_PER_FRAME), job.opts.dither, a)
+        _, hyp = _locate(d, x, job, lo, hi)
+        at: dict[str, list[int]] = {}
+        for w, f in hyp:
+            at.setdefault(w, []).append(a + f - PAD_FRAMES)
+        for p in order[i:j]:
+            total += 1
+            heard += any(abs(f - p.start // FRAME_MS) <= 30 for f in at.get(job.words[p.tok], ()))
+    return heard, total
 
 
 def _activity_prior(request: AlignRequest, tokens: list[Token]) -> np.ndarray | None:
