@@ -476,14 +476,26 @@ def _locate(
     words = job.words[lo:hi]
     if len(words) < 2:
         return None, []
-    path = os.path.join(os.path.dirname(job.raw), f"locate-{os.getpid()}.arpa")
-    _write_bigram(words, path)
-    d.add_lm_file("locate", path)
-    d.activate_search("locate")
-    d.start_utt()
-    d.process_raw(x.tobytes(), full_utt=True)
-    d.end_utt()
-    hyp = [(sg.word.split("(")[0], sg.start_frame) for sg in d.seg() if not sg.word.startswith(("<", "[", "+"))]
+    import pocketsphinx
+
+    base = os.path.join(os.path.dirname(job.raw), f"locate-{os.getpid()}")
+    _write_bigram(words, base + ".arpa")
+    # a decoder of its own with a dictionary of just these words: an LM search over the
+    # full 134k-word dictionary takes seconds to set up, this one milliseconds
+    lines = []
+    for w in sorted(set(words)):
+        k, key = 1, w
+        while (ph := d.lookup_word(key)) is not None:
+            lines.append(f"{key} {ph}")
+            k += 1
+            key = f"{w}({k})"
+    with open(base + ".dict", "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+    rec = pocketsphinx.Decoder(lm=base + ".arpa", dict=base + ".dict", loglevel="FATAL")
+    rec.start_utt()
+    rec.process_raw(x.tobytes(), full_utt=True)
+    rec.end_utt()
+    hyp = [(sg.word.split("(")[0], sg.start_frame) for sg in rec.seg() if not sg.word.startswith(("<", "[", "+"))]
     run = max(1, job.opts.relocate_run)
     at: dict[str, list[int]] = {}
     for j, w in enumerate(words):
