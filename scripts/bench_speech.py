@@ -78,7 +78,7 @@ def plain_align(tr, media):  # type: ignore[no-untyped-def]
     d.end_utt()
     segs = [(s.word, s.start_frame, s.end_frame) for s in d.seg() if not s.word.startswith(("<", "["))]
     times: dict[tuple[int, int], list[int]] = {}
-    for t, (w, a, b) in zip(toks, segs):
+    for t, (_w, a, b) in zip(toks, segs, strict=False):  # a failed decode gives fewer
         times.setdefault((t.seg, t.idx), []).extend([a * 10, (b + 1) * 10])
     out = []
     for si, s in enumerate(tr.segments):

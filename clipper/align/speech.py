@@ -167,7 +167,8 @@ def _frame_db(x: np.ndarray) -> np.ndarray:
     n = len(x) // SAMPLES_PER_FRAME
     f = x[: n * SAMPLES_PER_FRAME].astype(np.float32).reshape(n, SAMPLES_PER_FRAME)
     e = (f * f).mean(axis=1)
-    return (10.0 * np.log10(e + 1.0) - 90.31).astype(np.float32)  # 0 dBFS = full scale
+    db: np.ndarray = (10.0 * np.log10(e + 1.0) - 90.31).astype(np.float32)  # 0 dBFS = full scale
+    return db
 
 
 def _read_audio(path: str, workdir: str, request: AlignRequest) -> _Audio:

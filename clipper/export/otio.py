@@ -15,7 +15,7 @@ reader gets back is exactly what an EDL or xmeml says.
 
 from __future__ import annotations
 
-import opentimelineio as otio  # type: ignore[import-untyped]
+import opentimelineio as otio  # type: ignore[import-untyped,unused-ignore]
 
 from ._plan import Marker, Plan
 

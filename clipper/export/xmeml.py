@@ -8,7 +8,7 @@ fails in both NLEs.
 
 from __future__ import annotations
 
-import opentimelineio as otio  # type: ignore[import-untyped]
+import opentimelineio as otio  # type: ignore[import-untyped,unused-ignore]
 
 from ._plan import Plan
 from .otio import timeline
