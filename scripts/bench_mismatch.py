@@ -47,8 +47,9 @@ def _pick(paras: list[tuple[int, int]], k: int, lo: int = 3, hi: int = 14) -> li
     return [ok[(i + 1) * len(ok) // (k + 1)] for i in range(k)]
 
 
-def build(stem: str, k: int, out: Path) -> dict[str, Path]:
-    """Write the clean, extra and missing variants of ``stem`` and their case manifests."""
+def build(stem: str, k: int, out: Path) -> tuple[dict[str, Path], list[str]]:
+    """Write the clean, extra and missing variants of ``stem`` and their case manifests;
+    return those and the inserted lines."""
     truth = json.loads((TTS / f"{stem}.truth.json").read_text(encoding="utf-8"))
     lines = (TTS / f"{stem}.transcript.txt").read_text(encoding="utf-8").splitlines()
     if [s["text"] for s in truth["segments"]] != lines[: len(truth["segments"])]:
@@ -89,7 +90,7 @@ def build(stem: str, k: int, out: Path) -> dict[str, Path]:
         cases[name] = c
     (out / f"{stem}_inserted.json").write_text(json.dumps(inserted), encoding="utf-8")
     (out / f"{stem}_dropped.json").write_text(json.dumps(sorted(drop)), encoding="utf-8")
-    return cases
+    return cases, inserted
 
 
 def run(case_path: Path, options: dict, jobs: int, inserted: list[str]) -> dict:
@@ -151,8 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         out = args.keep or Path(tmp)
         out.mkdir(parents=True, exist_ok=True)
         for stem, k in sets:
-            cases = build(stem, k, out)
-            inserted = json.loads((out / f"{stem}_inserted.json").read_text(encoding="utf-8"))
+            cases, inserted = build(stem, k, out)
             for name, path in cases.items():
                 results.append(run(path, options, args.jobs, inserted if name == "extra" else []))
                 print(json.dumps(results[-1]), file=sys.stderr)

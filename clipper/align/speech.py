@@ -57,7 +57,7 @@ import os
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -405,14 +405,19 @@ def _padded(x: np.ndarray, dither: int, seed: int) -> np.ndarray:
     return _noisy(np.concatenate([lead, x, tail]), dither, seed + 1)
 
 
-def _low_share(found: Sequence[tuple[int, int, int, float]], ref: Sequence[float]) -> float:
-    """Share of decoded words whose score is far below what well-fitting words score."""
-    if not found or len(ref) < 30:
-        return 0.0
+def _bad_below(ref: Sequence[float]) -> float:
+    """A word scoring below this fits badly: far below what well-fitting words score."""
     r = np.asarray(ref)
     med = float(np.median(r))
-    mad = float(np.median(np.abs(r - med))) or 1.0
-    return sum(1 for w in found if w[3] < med - 3 * mad) / len(found)
+    return med - 3 * (float(np.median(np.abs(r - med))) or 1.0)
+
+
+def _low_share(found: Sequence[tuple[int, int, int, float]], ref: Sequence[float]) -> float:
+    """Share of decoded words that fit badly."""
+    if not found or len(ref) < 30:
+        return 0.0
+    thr = _bad_below(ref)
+    return sum(1 for w in found if w[3] < thr) / len(found)
 
 
 def _resync_entries(job: _PartJob, tok: int, lo_tok: int, opts: SpeechOptions) -> list[tuple[int, float]]:
@@ -508,6 +513,15 @@ def _locate(
     return None, hyp
 
 
+def _hears(hyp: Sequence[tuple[str, int]], shift: int = 0) -> Callable[[str, int], bool]:
+    """Whether recognition heard ``word`` starting within 0.3 s of ``frame`` (the frames of
+    ``hyp`` plus ``shift``)."""
+    at: dict[str, list[int]] = {}
+    for w, f in hyp:
+        at.setdefault(w, []).append(f + shift)
+    return lambda word, frame: any(abs(f - frame) <= 30 for f in at.get(word, ()))
+
+
 def _confirmed(
     found: Sequence[tuple[int, int, int, float]],
     words: Sequence[str],
@@ -519,15 +533,12 @@ def _confirmed(
     0.3 s. Stops before the first three unconfirmed in a row (the text and the audio part
     there) and at frame ``upto`` (the end of what was recognised); frames of ``found`` are
     ``offset`` after those of ``hyp``."""
-    starts: dict[str, list[int]] = {}
-    for w, f in hyp:
-        starts.setdefault(w, []).append(f)
+    hears = _hears(hyp)
     miss = 0
     for i, (t, a, _, _) in enumerate(found):
         if a + offset >= upto:
             return i - miss
-        ok = any(abs(f - a - offset) <= 30 for f in starts.get(words[t], ()))
-        miss = 0 if ok else miss + 1
+        miss = 0 if hears(words[t], a + offset) else miss + 1
         if miss >= 3:
             return i - 2
     return len(found) - miss
@@ -565,9 +576,7 @@ def _prior_entries(job: _PartJob, at_frame: int, tok: int) -> list[tuple[int, fl
 
 def _good_prefix(found: Sequence[tuple[int, int, int, float]], ref: Sequence[float], run: int) -> int:
     """Index where the first run of ``run`` badly fitting words begins (len(found) if none)."""
-    r = np.asarray(ref)
-    med = float(np.median(r))
-    thr = med - 3 * (float(np.median(np.abs(r - med))) or 1.0)
+    thr = _bad_below(ref)
     n = 0
     for i, w in enumerate(found):
         n = n + 1 if w[3] < thr else 0
@@ -581,14 +590,12 @@ def _rewind(placed: list[_Placed], ref: Sequence[float], since_ms: int) -> int:
     not match) are taken back, up to the last run of four that fit well, not before ``since_ms``."""
     if len(ref) < 30 or not placed:
         return len(placed)
-    r = np.asarray(ref)
-    med = float(np.median(r))
-    mad = float(np.median(np.abs(r - med))) or 1.0
+    thr = _bad_below(ref)
     good = 0
     for i in range(len(placed) - 1, -1, -1):
         if placed[i].start < since_ms:
             return i + 1 + good
-        if placed[i].score >= med - 3 * mad:
+        if placed[i].score >= thr:
             good += 1
             if good >= 4:
                 return i + 4
@@ -1040,35 +1047,27 @@ def _align_all(
     return placed
 
 
-def _recognised_counts(d: Any, job: _PartJob, placed: list[_Placed], samples: int = 1) -> tuple[int, int]:
+def _recognised_counts(d: Any, job: _PartJob, placed: list[_Placed]) -> tuple[int, int]:
     """How many placed words recognition (a bigram of the text around them) also hears at
-    about the same time, in a few 10 s stretches of this part, and out of how many.
+    about the same time, in 10 s from the middle of this part, and out of how many.
     Forced alignment puts any text on any speech; a transcript of another recording shows
     up here."""
     if len(placed) < 10:
         return 0, 0
     order = sorted(placed, key=lambda p: p.start)
     starts = np.array([p.start for p in order])
-    span_ = 1000  # 10 s each: enough words to tell, little time
-    heard = total = 0
-    for k in range(samples):
-        mid = job.start_frame + (job.end_frame - job.start_frame) * (k + 1) // (samples + 1)
-        a = max(job.start_frame, mid - span_ // 2)
-        b = min(job.end_frame, a + span_)
-        i, j = (int(v) for v in np.searchsorted(starts, [a * FRAME_MS, b * FRAME_MS]))
-        if j - i < 5:
-            continue
-        lo = max(0, order[i].tok - 200)
-        hi = min(len(job.words), order[j - 1].tok + 200)
-        x = _padded(_read_span(job.raw, a * SAMPLES_PER_FRAME, b * SAMPLES_PER_FRAME), job.opts.dither, a)
-        _, hyp = _locate(d, x, job, lo, hi)
-        at: dict[str, list[int]] = {}
-        for w, f in hyp:
-            at.setdefault(w, []).append(a + f - PAD_FRAMES)
-        for p in order[i:j]:
-            total += 1
-            heard += any(abs(f - p.start // FRAME_MS) <= 30 for f in at.get(job.words[p.tok], ()))
-    return heard, total
+    span_ = 1000  # 10 s: enough words to tell, little time
+    a = max(job.start_frame, (job.start_frame + job.end_frame) // 2 - span_ // 2)
+    b = min(job.end_frame, a + span_)
+    i, j = (int(v) for v in np.searchsorted(starts, [a * FRAME_MS, b * FRAME_MS]))
+    if j - i < 5:
+        return 0, 0
+    lo = max(0, order[i].tok - 200)
+    hi = min(len(job.words), order[j - 1].tok + 200)
+    x = _padded(_read_span(job.raw, a * SAMPLES_PER_FRAME, b * SAMPLES_PER_FRAME), job.opts.dither, a)
+    _, hyp = _locate(d, x, job, lo, hi)
+    hears = _hears(hyp, a - PAD_FRAMES)
+    return sum(hears(job.words[p.tok], p.start // FRAME_MS) for p in order[i:j]), j - i
 
 
 def _activity_prior(request: AlignRequest, tokens: list[Token]) -> np.ndarray | None:
