@@ -588,6 +588,11 @@ def build_requests(
         for q in quotes:
             ms = find(windex, q, top=3)
             best = ms[0] if ms else None
+            if best is not None and best.score >= min_score and best.start is None:
+                raise InputError(
+                    f"quote {q!r} is in the transcript but was not found in the media (not placed): "
+                    "there is nothing to cut; check that the media holds it, or align again"
+                )
             if best is None or best.score < min_score or best.start is None or best.end is None:
                 near = "; ".join(
                     f"{m.score:.0f}% at {format_clock(m.start) if m.start is not None else '?'}: {m.text[:60]!r}" for m in ms

@@ -16,6 +16,7 @@ __all__ = [
     "OutputExistsError",
     "MediaError",
     "AlignmentError",
+    "MismatchError",
 ]
 
 
@@ -65,3 +66,21 @@ class AlignmentError(ClipperError):
     """An engine could not align (e.g. a reference that does not belong to the transcript)."""
 
     exit_code = 2
+
+
+class MismatchError(InputError):
+    """The transcript (or reference) does not seem to belong to the media (exit 2).
+
+    ``share`` is the measured agreement (0-1) and ``threshold`` the least that is accepted;
+    ``force`` (``--force``) goes on anyway and marks the result.
+    """
+
+    def __init__(self, message: str, share: float, threshold: float, what: str = "transcript") -> None:
+        self.share = share
+        self.threshold = threshold
+        self.what = what
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[type, tuple[str, float, float, str]]:
+        # worker processes send errors back pickled: keep the fields
+        return (type(self), (str(self), self.share, self.threshold, self.what))

@@ -13,6 +13,10 @@ with the truth's:
   *not placed* when it has no match or the match has no times; it is *found* when it is
   placed and its confidence is not 0 (engines give 0 to a line they only interpolated
   between neighbours, and ``uniform`` to every line: a guess is not a find);
+- a segment is *confident* when its confidence is at least :data:`CONFIDENT` (0.5), and
+  *confident wrong* when it is confident and its start or end is more than
+  :data:`WRONG_MS` (500 ms) off, or when the truth marks its text ``absent`` (not spoken
+  in the media) and it was placed confidently anyway;
 - errors are output minus truth, in ms, for starts and ends separately and pooled;
   words are matched the same way (in order by normalised text) when the truth has
   words and the output carries word times.
@@ -31,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import ClipperError, InputError, ParseError
+from .errors import ClipperError, InputError, MismatchError, ParseError
 from .model import Alignment, MediaInfo, ProgressFn
 from .text import norm_tokens
 from .timecode import ms_from_seconds
@@ -50,6 +54,7 @@ __all__ = [
     "parse_truth",
     "match_sequences",
     "score",
+    "pool",
     "error_stats",
     "run_case",
     "evaluate",
@@ -60,6 +65,10 @@ __all__ = [
 REPORT_VERSION = 1
 #: thresholds of the "within" shares, ms
 WITHIN = (100, 250, 500)
+#: a segment at this confidence or above claims to be right ...
+CONFIDENT = 0.5
+#: ... and is wrong when its start or end is further than this from the truth (ms)
+WRONG_MS = 500
 #: least fuzz.ratio (0-100) for two differing segment texts to be paired: output text comes
 #: from the transcript itself, so only cleaning differences (entities, notes, spacing) remain
 MIN_SIMILARITY = 80.0
@@ -199,10 +208,14 @@ def expand_cases(paths: Iterable[str | os.PathLike[str]]) -> list[Case]:
 
 @dataclass(frozen=True, slots=True)
 class TruthSegment:
+    """A truth segment; ``absent`` ones are transcript text that the media does not hold
+    (no times): an engine should leave them unplaced."""
+
     text: str
-    start: int
-    end: int
+    start: int | None
+    end: int | None
     scored: bool = True
+    absent: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,7 +240,9 @@ def parse_truth(d: Mapping[str, Any], path: str | None = None) -> Truth:
     """Build a :class:`Truth` from the decoded JSON of a truth file (seconds become ms here)."""
     try:
         segs = tuple(
-            TruthSegment(
+            TruthSegment(str(s.get("text", "")), None, None, False, True)
+            if s.get("absent")
+            else TruthSegment(
                 str(s.get("text", "")),
                 ms_from_seconds(float(s["start"])),
                 ms_from_seconds(float(s["end"])),
@@ -363,10 +378,30 @@ class Score:
     word_end_errors: tuple[int, ...] = ()
     has_word_times: bool = False
     found: int = 0  # placed with evidence: confidence not 0
+    #: confidence of each placed scored segment, in the order of ``start_errors`` (None: none given)
+    confidences: tuple[float | None, ...] = ()
+    absent: int = 0  # truth segments marked absent (text the media does not hold)
+    absent_placed: int = 0  # ... that the engine placed anyway
+    absent_confident: int = 0  # ... and called confident
 
     @property
     def not_placed(self) -> int:
         return self.scored - self.placed
+
+    @property
+    def confident(self) -> int:
+        """Placed scored segments at confidence >= CONFIDENT."""
+        return sum(1 for c in self.confidences if c is not None and c >= CONFIDENT)
+
+    @property
+    def confident_wrong(self) -> int:
+        """Confident segments more than WRONG_MS off at either edge, plus absent text placed confidently."""
+        bad = sum(
+            1
+            for c, a, b in zip(self.confidences, self.start_errors, self.end_errors, strict=True)
+            if c is not None and c >= CONFIDENT and max(abs(a), abs(b)) > WRONG_MS
+        )
+        return bad + self.absent_confident
 
 
 def score(al: Alignment, truth: Truth) -> Score:
@@ -378,11 +413,21 @@ def score(al: Alignment, truth: Truth) -> Score:
     out = al.segments
     seg_match = match_sequences([_key(s.text) for s in out], [_key(t.text) for t in truth.segments])
     scored = matched = placed = found = 0
+    absent = absent_placed = absent_confident = 0
     starts: list[int] = []
     ends: list[int] = []
+    confs: list[float | None] = []
     for t, j in zip(truth.segments, seg_match, strict=True):
+        if t.absent:
+            absent += 1
+            s = out[j] if j is not None else None
+            if s is not None and s.placed:
+                absent_placed += 1
+                absent_confident += s.confidence is not None and s.confidence >= CONFIDENT
+            continue
         if not t.scored:
             continue
+        assert t.start is not None and t.end is not None
         scored += 1
         if j is None:
             continue
@@ -395,6 +440,7 @@ def score(al: Alignment, truth: Truth) -> Score:
             found += 1
         starts.append(s.start - t.start)
         ends.append(s.end - t.end)
+        confs.append(s.confidence)
 
     out_words = [w for s in out for w in s.words]
     has_word_times = any(w.start is not None for w in out_words)
@@ -432,6 +478,10 @@ def score(al: Alignment, truth: Truth) -> Score:
         word_start_errors=tuple(w_starts),
         word_end_errors=tuple(w_ends),
         has_word_times=has_word_times,
+        confidences=tuple(confs),
+        absent=absent,
+        absent_placed=absent_placed,
+        absent_confident=absent_confident,
     )
 
 
@@ -499,6 +549,9 @@ class CaseResult:
     reference: Path | None = None
     error: str | None = None
     stats: Mapping[str, Any] = field(default_factory=dict)
+    #: why the engine refused the inputs (a transcript or reference that does not belong to
+    #: the media): then every segment counts as not placed, which is right for absent text
+    refused: str | None = None
 
 
 def run_case(
@@ -535,6 +588,11 @@ def run_case(
             transcript, media, reference=ref, engine=engine, jobs=jobs,
             options=options, progress=progress, force=force,
         )  # fmt: skip
+    except MismatchError as e:
+        # a refusal is an answer: score it as "nothing placed"
+        t2 = time.perf_counter()
+        empty = Alignment(transcript=transcript, engine="refused", media=media)
+        return CaseResult(case, None, score(empty, truth), t1 - t0, t2 - t1, duration, ref_path, None, {}, str(e))
     except ClipperError as e:
         return CaseResult(case, None, None, t1 - t0, time.perf_counter() - t1, duration, ref_path, str(e))
     t2 = time.perf_counter()
@@ -580,17 +638,53 @@ def _timing(load_s: float, wall_s: float, duration_ms: int | None) -> dict[str, 
     }
 
 
-def _seg_counts(scored: int, truth: int, output: int, matched: int, placed: int, found: int) -> dict[str, Any]:
+def pool(scores: Sequence[Score]) -> Score:
+    """Several cases' scores as one: counts summed, errors and confidences concatenated.
+
+    Word counts come only from cases whose output has word times (others have none to match).
+    """
+    timed = [s for s in scores if s.has_word_times]
+    return Score(
+        truth_segments=sum(s.truth_segments for s in scores),
+        scored=sum(s.scored for s in scores),
+        output_segments=sum(s.output_segments for s in scores),
+        matched=sum(s.matched for s in scores),
+        placed=sum(s.placed for s in scores),
+        start_errors=tuple(e for s in scores for e in s.start_errors),
+        end_errors=tuple(e for s in scores for e in s.end_errors),
+        truth_words=sum(s.truth_words for s in timed),
+        scored_words=sum(s.scored_words for s in timed),
+        matched_words=sum(s.matched_words for s in timed),
+        word_start_errors=tuple(e for s in timed for e in s.word_start_errors),
+        word_end_errors=tuple(e for s in timed for e in s.word_end_errors),
+        has_word_times=bool(timed),
+        found=sum(s.found for s in scores),
+        confidences=tuple(c for s in scores for c in s.confidences),
+        absent=sum(s.absent for s in scores),
+        absent_placed=sum(s.absent_placed for s in scores),
+        absent_confident=sum(s.absent_confident for s in scores),
+    )
+
+
+def _seg_counts(sc: Score) -> dict[str, Any]:
+    scored = sc.scored
+    claims = sc.confident + sc.absent_confident
     return {
-        "truth": truth,
+        "truth": sc.truth_segments,
         "scored": scored,
-        "output": output,
-        "matched": matched,
-        "placed": placed,
-        "not_placed": scored - placed,
-        "placed_share": round(placed / scored, 4) if scored else None,
-        "found": found,
-        "found_share": round(found / scored, 4) if scored else None,
+        "output": sc.output_segments,
+        "matched": sc.matched,
+        "placed": sc.placed,
+        "not_placed": scored - sc.placed,
+        "placed_share": round(sc.placed / scored, 4) if scored else None,
+        "found": sc.found,
+        "found_share": round(sc.found / scored, 4) if scored else None,
+        "confident": sc.confident,
+        "confident_share": round(sc.confident / scored, 4) if scored else None,
+        "confident_wrong": sc.confident_wrong,
+        "confident_wrong_share": round(sc.confident_wrong / claims, 4) if claims else None,
+        "absent": sc.absent,
+        "absent_placed": sc.absent_placed,
     }
 
 
@@ -605,12 +699,13 @@ def _case_dict(r: CaseResult) -> dict[str, Any]:
         "truth": str(c.truth),
         "engine": r.engine,
         "error": r.error,
+        "refused": r.refused,
     }
     sc = r.score
     if sc is None:
         d.update(segments=None, starts=None, ends=None, pooled=None, words=None)
     else:
-        d["segments"] = _seg_counts(sc.scored, sc.truth_segments, sc.output_segments, sc.matched, sc.placed, sc.found)
+        d["segments"] = _seg_counts(sc)
         d["starts"] = error_stats(sc.start_errors)
         d["ends"] = error_stats(sc.end_errors)
         d["pooled"] = error_stats(sc.start_errors + sc.end_errors)
@@ -628,34 +723,17 @@ def report(
     jobs: int = 1,
 ) -> dict[str, Any]:
     """The ``clipper eval --json`` document (keys documented in docs/eval.md)."""
-    ok = [r.score for r in results if r.score is not None]
-    starts = tuple(e for s in ok for e in s.start_errors)
-    ends = tuple(e for s in ok for e in s.end_errors)
-    pooled_words = Score(
-        truth_segments=0, scored=0, output_segments=0, matched=0, placed=0, start_errors=(), end_errors=(),
-        truth_words=sum(s.truth_words for s in ok if s.has_word_times),
-        scored_words=sum(s.scored_words for s in ok if s.has_word_times),
-        matched_words=sum(s.matched_words for s in ok),
-        word_start_errors=tuple(e for s in ok for e in s.word_start_errors),
-        word_end_errors=tuple(e for s in ok for e in s.word_end_errors),
-        has_word_times=any(s.has_word_times for s in ok),
-    )  # fmt: skip
+    ok = pool([r.score for r in results if r.score is not None])
     durations = [r.duration_ms for r in results if r.duration_ms]
     overall = {
         "cases": len(results),
         "failed": sum(1 for r in results if r.error is not None),
-        "segments": _seg_counts(
-            sum(s.scored for s in ok),
-            sum(s.truth_segments for s in ok),
-            sum(s.output_segments for s in ok),
-            sum(s.matched for s in ok),
-            sum(s.placed for s in ok),
-            sum(s.found for s in ok),
-        ),
-        "starts": error_stats(starts),
-        "ends": error_stats(ends),
-        "pooled": error_stats(starts + ends),
-        "words": _word_stats(pooled_words),
+        "refused": sum(1 for r in results if r.refused is not None),
+        "segments": _seg_counts(ok),
+        "starts": error_stats(ok.start_errors),
+        "ends": error_stats(ok.end_errors),
+        "pooled": error_stats(ok.start_errors + ok.end_errors),
+        "words": _word_stats(ok),
         "timing": _timing(
             sum(r.load_s for r in results),
             sum(r.wall_s for r in results),
@@ -688,10 +766,10 @@ def _fmt(x: Any, pct: bool = False) -> str:
 def format_table(rep: Mapping[str, Any]) -> str:
     """A plain-text table of a :func:`report`: a row per case and one for all of them."""
     head = (
-        "case", "engine", "scored", "placed%", "found%",
+        "case", "engine", "scored", "placed%", "found%", "conf%", "c-wrong",
         "start med", "p90", "p99", "max",
         "end med", "p90", "p99", "max",
-        "<=100", "<=250", "<=500", "word med", "wall s", "xRT",
+        "<=100", "<=500", "word med", "wall s", "xRT",
     )  # fmt: skip
     rows: list[tuple[str, ...]] = []
 
@@ -702,11 +780,11 @@ def format_table(rep: Mapping[str, Any]) -> str:
         tm = d.get("timing") or {}
         return (
             name, eng, _fmt(seg.get("scored")), _fmt(seg.get("placed_share"), pct=True),
-            _fmt(seg.get("found_share"), pct=True),
+            _fmt(seg.get("found_share"), pct=True), _fmt(seg.get("confident_share"), pct=True),
+            _fmt(seg.get("confident_wrong")),
             _fmt(st.get("median_ms")), _fmt(st.get("p90_ms")), _fmt(st.get("p99_ms")), _fmt(st.get("max_ms")),
             _fmt(en.get("median_ms")), _fmt(en.get("p90_ms")), _fmt(en.get("p99_ms")), _fmt(en.get("max_ms")),
-            _fmt(po.get("within_100"), pct=True), _fmt(po.get("within_250"), pct=True),
-            _fmt(po.get("within_500"), pct=True), _fmt(wd.get("start_median_ms")),
+            _fmt(po.get("within_100"), pct=True), _fmt(po.get("within_500"), pct=True), _fmt(wd.get("start_median_ms")),
             "-" if tm.get("wall_s") is None else f"{tm['wall_s']:.3f}",
             "-" if tm.get("x_realtime") is None else f"{tm['x_realtime']:.0f}",
         )  # fmt: skip
@@ -715,7 +793,7 @@ def format_table(rep: Mapping[str, Any]) -> str:
         if c.get("error"):
             rows.append((c["name"], "FAILED", c["error"]))
         else:
-            rows.append(row(c["name"], c.get("engine") or "-", c))
+            rows.append(row(c["name"], "refused" if c.get("refused") else c.get("engine") or "-", c))
     rows.append(row("overall", rep.get("engine", "-"), rep["overall"]))
     full = [r for r in rows if len(r) == len(head)]
     widths = [max(len(h), *(len(r[i]) for r in full)) for i, h in enumerate(head)]
@@ -726,5 +804,9 @@ def format_table(rep: Mapping[str, Any]) -> str:
         return "  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
 
     out = [line(head), *(line(r) for r in rows)]
-    out.append("(errors in ms, output minus truth, absolute; <=X = share of starts and ends within X ms, %)")
+    out.append(
+        "(errors in ms, output minus truth, absolute; <=X = share of starts and ends within X ms, %; "
+        f"conf% = share at confidence >= {CONFIDENT}; c-wrong = of those, more than {WRONG_MS} ms off, "
+        "plus absent text placed confidently)"
+    )
     return "\n".join(out)

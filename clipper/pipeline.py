@@ -141,7 +141,8 @@ def align_transcript(
 
     Raises:
         InputError: no media and no reference, no segments, bad engine or anchor.
-        AlignmentError: the engine refused (e.g. a reference for another recording).
+        MismatchError: the transcript or reference does not seem to belong to the media
+            (``force`` goes on and marks the result).
     """
     if media is None and reference is None:
         raise InputError("no media and no --reference: give a media file or a timed reference track (SRT, VTT, JSON)")
@@ -236,22 +237,29 @@ def align_files(
 
 
 def summarize(al: Alignment) -> dict[str, Any]:
-    """The figures ``clipper align`` reports: engine, segments, placed, unplaced, mean confidence,
-    and the engine's warnings (``stats["warnings"]``).
+    """The figures ``clipper align`` reports: engine (and why ``auto`` chose it), segments,
+    placed, confident, unplaced, mean confidence, and the engine's warnings.
 
-    Non-speech events (no spoken words) are counted in ``segments`` but not in
-    ``unplaced_spoken``; ``mean_confidence`` is over placed segments that carry one.
+    ``placed``: segments with times; ``confident``: placed at confidence >= 0.5 (see
+    README, "Reading confidence"); ``unplaced_spoken``: spoken lines left without times
+    because the media does not hold them where they could be (``placed: false`` in the
+    alignment file). Non-speech events (no spoken words) count in ``segments`` only.
+    ``mean_confidence`` is over placed segments that carry one.
     """
     segs = al.segments
     placed = [s for s in segs if s.placed]
     confs = [s.confidence for s in placed if s.confidence is not None]
+    choice = al.settings.get("engine_choice") or {}
     return {
         "engine": al.engine,
+        "engine_reason": choice.get("why"),
         "segments": len(segs),
         "placed": len(placed),
+        "confident": sum(1 for s in placed if s.spoken and s.confidence is not None and s.confidence >= 0.5),
         "unplaced": len(segs) - len(placed),
         "unplaced_spoken": sum(1 for s in segs if s.spoken and not s.placed),
         "mean_confidence": round(sum(confs) / len(confs), 4) if confs else None,
         "duration_ms": al.duration,
+        "mismatch": al.stats.get("mismatch"),
         "warnings": [str(w) for w in al.stats.get("warnings", ())],
     }

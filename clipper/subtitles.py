@@ -781,6 +781,11 @@ def layout_with_stats(
     ]
     drafts, shifted, no_room = _legal_times(drafts, L)
     _grow(drafts, L, media_end)
+    if media_end is not None:
+        # nothing is shown past the media's end, whatever the alignment says
+        drafts = [d for d in drafts if d.start < media_end]
+        for d in drafts:
+            d.end = min(d.end, media_end)
 
     cues = [Cue(d.start, d.end, d.lines, d.words) for d in drafts]
     stats = LayoutStats(

@@ -109,7 +109,7 @@ def bench_command(
 def robustness(shared: Path) -> dict[str, Any]:
     from clipper.align import AlignRequest
     from clipper.align.reference import run
-    from clipper.errors import AlignmentError
+    from clipper.errors import AlignmentError, MismatchError
     from clipper.formats import load
     from clipper.model import Segment, Word
 
@@ -140,7 +140,7 @@ def robustness(shared: Path) -> dict[str, Any]:
         try:
             run(AlignRequest(seed, reference=r))
             res: dict[str, Any] = {"refused": False}
-        except AlignmentError as e:
+        except (AlignmentError, MismatchError) as e:
             res = {"refused": True, "message": str(e)}
         forced = run(AlignRequest(seed, reference=r, force=True))
         res["match_rate_forced"] = forced.stats["match_rate"]
@@ -164,7 +164,7 @@ def robustness(shared: Path) -> dict[str, Any]:
     try:
         run(AlignRequest(first_hour, reference=other))
         out["other_passage_reference"] = {"refused": False}
-    except AlignmentError as e:
+    except (AlignmentError, MismatchError) as e:
         out["other_passage_reference"] = {"refused": True, "message": str(e)}
     return out
 

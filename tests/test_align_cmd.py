@@ -72,7 +72,7 @@ def test_reference_only_one_positional(files: dict[str, Path], capsys: pytest.Ca
     rc = main(["align", str(files["transcript"]), "--reference", str(files["reference"]), "-o", str(out), "--engine", "uniform"])
     assert rc == 0
     err = capsys.readouterr().err
-    assert "aligned 3 segments with uniform: 3 placed, 0 not placed" in err
+    assert "aligned 3 segments with uniform: 3 placed (0 confident), 0 not found in the media" in err
     al = alignfile.load(out)
     assert al.media is None and al.segments[-1].end == 5000  # the reference's last end
     assert al.settings["reference"] == str(files["reference"])

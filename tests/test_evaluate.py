@@ -82,6 +82,8 @@ def test_metrics_match_hand_computed_values(case_dir: Path) -> None:
     assert c["segments"] == {
         "truth": 4, "scored": 3, "output": 3, "matched": 2, "placed": 2, "not_placed": 1, "placed_share": 0.6667,
         "found": 0, "found_share": 0.0,  # uniform guesses: confidence 0, nothing found
+        "confident": 0, "confident_share": 0.0, "confident_wrong": 0, "confident_wrong_share": None,
+        "absent": 0, "absent_placed": 0,
     }  # fmt: skip
     # starts: 0-300 = -300, 2000-2200 = -200; ends: 1200-1100 = +100, 4000-3900 = +100
     assert c["starts"] == {
@@ -232,8 +234,12 @@ def test_shared_data_cases_run() -> None:
     rep = report(results, "uniform")
     assert [c["name"] for c in rep["cases"]] == sorted(p.name for p in data.iterdir() if (p / "truth.json").exists())
     assert rep["overall"]["failed"] == 0
-    assert rep["overall"]["segments"]["scored"] == 5  # LibriSpeech's one segment is not scored
-    assert rep["overall"]["segments"]["placed"] == 5
+    # every segment of every truth file is scored unless it says otherwise (LibriSpeech's one)
+    truths = [json.loads((p / "truth.json").read_text()) for p in data.iterdir() if (p / "truth.json").exists()]
+    scored = sum(1 for t in truths for s in t["segments"] if s.get("scored", True) and not s.get("absent"))
+    assert scored > 0
+    assert rep["overall"]["segments"]["scored"] == scored
+    assert rep["overall"]["segments"]["placed"] == scored
 
 
 def test_found_counts_only_segments_placed_by_evidence(case_dir: Path) -> None:
@@ -251,3 +257,64 @@ def test_found_counts_only_segments_placed_by_evidence(case_dir: Path) -> None:
     segs = (s0.with_times(300, 1100), s1, s2.with_times(2000, 3900, confidence=0.4))
     sc = score(Alignment(transcript=replace(tr, segments=segs), engine="test"), load_truth(case_dir / "truth.json"))
     assert (sc.placed, sc.found) == (2, 2)
+
+
+def test_confident_wrong_counts_far_edges_and_absent_text_placed_confidently(tmp_path: Path) -> None:
+    # truth: line 1 at 300-1100, line 3 at 2200-3900, and a line the media does not hold
+    from clipper.evaluate import load_truth, score
+    from clipper.pipeline import load_transcript
+
+    d = tmp_path / "absent"
+    d.mkdir()
+    lines = ["hello world", "good morning to you", "this line was never said"]
+    (d / "transcript.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    truth = {**TRUTH, "segments": [
+        {"text": "hello world", "start": 0.3, "end": 1.1},
+        {"text": "good morning to you", "start": 2.2, "end": 3.9},
+        {"text": "this line was never said", "absent": True},
+    ]}  # fmt: skip
+    (d / "truth.json").write_text(json.dumps(truth), encoding="utf-8")
+    write_wav(d / "tone.wav", 4.0)
+    tr = load_transcript(d / "transcript.txt")
+    t = load_truth(d / "truth.json")
+    s0, s1, s2 = tr.segments
+
+    def sc(*segs):  # type: ignore[no-untyped-def]
+        return score(Alignment(transcript=replace(tr, segments=segs), engine="test"), t)
+
+    # right and sure, 501 ms off and sure, absent and placed surely: two confident wrong of three claims
+    r = sc(s0.with_times(300, 1100, confidence=0.9), s1.with_times(2701, 3900, confidence=0.6), s2.with_times(3900, 3990, confidence=0.7))
+    assert (r.scored, r.confident, r.confident_wrong, r.absent, r.absent_placed, r.absent_confident) == (2, 2, 2, 1, 1, 1)
+    # the same times, but the doubtful ones say so: nothing confident is wrong
+    r = sc(s0.with_times(300, 1100, confidence=0.9), s1.with_times(2701, 3900, confidence=0.4), s2)
+    assert (r.confident, r.confident_wrong, r.absent_placed) == (1, 0, 0)
+    # 500 ms off is not wrong (more than 500 is)
+    r = sc(s0.with_times(800, 1100, confidence=0.9), s1.with_times(2200, 4400, confidence=0.9), s2)
+    assert r.confident_wrong == 0
+    rep = report([replace(run_case(load_case(d), "uniform"), score=r)], "uniform")
+    assert rep["cases"][0]["segments"]["confident_wrong_share"] == 0.0
+    assert rep["overall"]["segments"]["absent"] == 1
+
+
+def test_a_refusal_scores_as_nothing_placed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # another recording's transcript: the speech engine refuses it, which is right when
+    # the truth says none of it is in the media; the case is not a failure
+    from conftest import TESTDATA
+
+    d = tmp_path / "other"
+    d.mkdir()
+    clip = TESTDATA / "speech" / "acoustic_clip.flac"
+    (d / "clip.flac").write_bytes(clip.read_bytes())
+    lines = [
+        "the quick brown fox jumps over the lazy dog and runs away into the dark forest",
+        "colourless green ideas sleep furiously tonight while the city slowly falls asleep",
+        "we hold these truths to be self evident that all men are created equal",
+    ]
+    (d / "transcript.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    truth = {"audio": "clip.flac", "duration": 7.5, "words": [], "segments": [{"text": t, "absent": True} for t in lines]}
+    (d / "truth.json").write_text(json.dumps(truth), encoding="utf-8")
+    res = run_case(load_case(d), "speech")
+    assert res.error is None and res.refused and "recognition found only" in res.refused
+    assert res.score is not None and (res.score.absent, res.score.absent_placed, res.score.confident_wrong) == (3, 0, 0)
+    assert main(["eval", str(d), "--engine", "speech", "-q"]) == 0
+    assert "refused" in capsys.readouterr().out

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import TESTDATA, shared_path
+from conftest import SAMPLES, TESTDATA, shared_path
 
 from clipper.align import AlignRequest, align
 from clipper.align.lexicon import Lexicon, letter_to_sound, number_words
+from clipper.errors import MismatchError
 from clipper.formats import parse
 from clipper.media import decode_audio, probe
 from clipper.model import Alignment
@@ -292,16 +293,99 @@ def test_years_have_three_readings() -> None:
     assert [w for w, _ in lex.pronounce("1990")] == ["nineteen", "ninety"]  # read one way only
 
 
-def test_a_transcript_of_another_recording_is_warned_about() -> None:
-    # forced alignment puts any text on any speech; recognition of a sample tells them apart
+OTHER = [
+    "the quick brown fox jumps over the lazy dog and runs away into the dark forest",
+    "colourless green ideas sleep furiously tonight while the city slowly falls asleep",
+    "we hold these truths to be self evident that all men are created equal",
+    "a journey of a thousand miles begins with a single step taken in the morning",
+]
+
+
+def test_a_transcript_of_another_recording_is_refused() -> None:
+    # forced alignment puts any text on any speech; recognition of samples tells them apart
     right = _align(_lines(), CLIP / "acoustic_clip.flac")
-    assert right.stats["recognised_share"] >= 0.6 and not right.stats.get("warnings")
-    other = [
-        "the quick brown fox jumps over the lazy dog",
-        "colourless green ideas sleep furiously tonight",
-        "we hold these truths to be self evident",
-        "a journey of a thousand miles begins with a single step",
-    ]
-    wrong = _align(other, CLIP / "acoustic_clip.flac")
-    assert wrong.stats["recognised_share"] < 0.3
-    assert any("transcript of this recording" in w for w in wrong.stats["warnings"])
+    assert right.stats["probe"]["share"] >= 0.5 and not right.stats.get("warnings")
+    with pytest.raises(MismatchError) as e:
+        _align(OTHER, CLIP / "acoustic_clip.flac")
+    assert e.value.share < 0.08 and e.value.what == "transcript" and e.value.exit_code == 2
+    assert "\n" not in str(e.value) and "--force" in str(e.value)
+
+
+def test_a_forced_mismatch_is_marked_and_never_confident() -> None:
+    tr = parse("\n".join(OTHER) + "\n", "plain", segmentation="lines")
+    al = align(AlignRequest(tr, probe(CLIP / "acoustic_clip.flac"), force=True), "speech")
+    assert al.stats["mismatch"]["forced"] is True
+    assert any("aligned anyway" in w for w in al.stats["warnings"])
+    assert all(s.confidence is None or s.confidence <= 0.1 for s in al.segments)
+
+
+def test_text_past_the_audio_is_not_placed() -> None:
+    # the clip's lines, then the rest of a much longer transcript: none of it is in the
+    # audio, so it is left unplaced (no times), never squeezed into points at the end
+    later = [f"and then {w} spoke about the {w} plan for the next {n} years" for n, w in
+             enumerate(["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"] * 6, start=2)]  # fmt: skip
+    al = _align(_lines() + later, CLIP / "acoustic_clip.flac")
+    assert max(_errors(al)) <= 120
+    tail = al.segments[len(_lines()) :]
+    assert len(tail) == len(later) and not any(s.placed for s in tail)
+    assert all(w.start is None for s in tail for w in s.words)
+    assert all(s.end is not None and s.end <= al.media.duration for s in al.segments[: len(_lines())])  # type: ignore[union-attr]
+    # and no zero-length point anywhere
+    assert all(s.end > s.start for s in al.segments if s.placed)  # type: ignore[operator]
+
+
+def test_auto_chooses_speech_for_english_speech_marked_as_translated(tmp_path: Path) -> None:
+    from clipper.pipeline import align_files, summarize
+
+    text = (SAMPLES / "interview.txt").read_text(encoding="utf-8")
+    marked = tmp_path / "interview.txt"
+    marked.write_text(text.replace("Full Transcript", "Full Transcript\n\nThis subtitle was translated by AI. We cannot guarantee its accuracy."), encoding="utf-8")
+    from clipper.formats import load
+
+    assert load(marked).meta.get("translated") == "yes"
+    al = align_files(marked, SAMPLES / "interview.mp4")
+    assert al.engine == "speech"
+    reason = summarize(al)["engine_reason"]
+    assert reason and "recognition found" in reason and "English speech" in reason
+    # other speech under the same marked transcript: not found, and a translation -> activity
+    harvard = shared_path("data", "gentle_osr_harvard_list30", "harvard-sentences-list30.mp3")
+    other = align_files(marked, harvard)
+    assert other.engine == "activity" and "translated" in summarize(other)["engine_reason"]
+
+
+def _degrade(x: np.ndarray, kind: str, rng: np.random.Generator) -> np.ndarray:
+    """The clip under noise, another voice or a room, at levels where decoding goes wrong."""
+    s = x.astype(np.float64)
+    rms = float(np.sqrt(np.mean(s**2)))
+    if kind == "noise":  # white noise at 3 dB SNR
+        out = s + rng.normal(0, rms / 10 ** (3 / 20), s.size)
+    elif kind == "voice":  # the same speaker backwards (speech-like, no words) at 10 dB
+        out = s + s[::-1] / 10 ** (10 / 20)
+    else:  # a room: an exponentially decaying noise tail, RT60 1.2 s, no direct-path delay
+        n = int(1.2 * 16000)
+        tail = rng.normal(0, 1, n) * np.exp(-6.9 * np.arange(n) / n)
+        tail[0] = 0
+        out = s + np.convolve(s, tail / np.sqrt(np.sum(tail**2)))[: s.size]
+    return np.clip(out / np.max(np.abs(out)) * 20000, -32768, 32767).astype(np.int16)
+
+
+@pytest.mark.parametrize("kind", ["noise", "voice", "room"])
+def test_degraded_audio_is_never_confidently_wrong(tmp_path: Path, kind: str) -> None:
+    # the promise behind confidence: a segment at 0.5 or more is within 500 ms of the truth;
+    # what the decoder cannot place well must say so rather than look sure
+    x = _degrade(decode_audio(CLIP / "acoustic_clip.flac"), kind, np.random.default_rng(3))
+    path = tmp_path / f"{kind}.wav"
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(x.tobytes())
+    al = _align(_lines(), path)
+    truth = _truth()
+    for s in al.segments:
+        assert s.text in truth
+        if s.placed:
+            assert s.end is not None and s.start is not None and 0 <= s.start < s.end <= al.media.duration  # type: ignore[union-attr]
+        if s.confidence is not None and s.confidence >= 0.5:
+            a, b = truth[s.text]
+            assert abs(s.start - a) <= 500 and abs(s.end - b) <= 500, (kind, s.text, s.start, s.end, a, b)  # type: ignore[operator]

@@ -16,7 +16,7 @@ from typing import Any
 from ..errors import InputError
 from ..model import Alignment, MediaInfo, ProgressFn, Transcript
 
-__all__ = ["Anchor", "AlignRequest", "ENGINES", "align", "available_engines", "choose_engine"]
+__all__ = ["Anchor", "AlignRequest", "ENGINES", "align", "available_engines", "choose_engine", "explain_engine"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,16 +78,30 @@ def available_engines() -> list[str]:
     return [n for n, target in ENGINES.items() if importlib.util.find_spec(target.split(":")[0]) is not None]
 
 
-def _is_english(request: AlignRequest) -> bool:
-    lang = (request.language or request.transcript.meta.get("language") or "en").lower()
-    if not lang.startswith("en"):
-        return False
-    # an AI translation into English is still not English *speech*
-    return "translated" not in request.transcript.meta.get("disclaimer", "").lower()
+def _declared_language(request: AlignRequest) -> str:
+    return (request.language or request.transcript.meta.get("language") or "en").lower()
 
 
-def choose_engine(request: AlignRequest) -> str:
-    """What ``--engine auto`` picks, from what is given and what is built."""
+def _translated(request: AlignRequest) -> bool:
+    """The transcript says it is a translation (LongCut's "translated by AI" disclaimer)."""
+    return "translated" in request.transcript.meta.get("disclaimer", "").lower()
+
+
+def _n(k: int, noun: str) -> str:
+    return f"{k} {noun}" + ("" if k == 1 else "s")
+
+
+def explain_engine(request: AlignRequest) -> tuple[str, str]:
+    """What ``--engine auto`` picks, and why, from what is given, what is built and what
+    the media holds.
+
+    With media and no reference, a few samples of the audio are recognised against the
+    transcript (``speech.quick_match``, ~3 s): English speech of these words goes to
+    ``speech`` whatever the transcript says of itself (a LongCut export marked "translated
+    by AI" may well be English speech); a transcript recognition does not find goes to
+    ``activity`` when it says it is a translation or another language is given, and to
+    ``speech`` otherwise, which then refuses it as another recording's transcript.
+    """
     have = set(available_engines())
     if request.reference is not None:
         # a reference in another language (the original captions of a translation) shares
@@ -95,24 +109,60 @@ def choose_engine(request: AlignRequest) -> str:
         if "activity" in have:
             from .cuemap import shared_word_ratio
 
-            if shared_word_ratio(request.transcript, request.reference) < 0.1:
-                return "activity"
-        return "reference" if "reference" in have else "uniform"
+            ratio = shared_word_ratio(request.transcript, request.reference)
+            if ratio < 0.1:
+                return "activity", f"the reference shares {ratio:.0%} of its words with the transcript: another language, mapped by cue length"
+        if "reference" in have:
+            return "reference", "a timed reference track was given"
+        return "uniform", "no reference engine is installed"
     if request.media is None:
         raise InputError("no media and no --reference: give a media file or a timed reference track")
-    if _is_english(request) and "speech" in have:
-        return "speech"
+    lang = _declared_language(request)
+    if request.language is not None and not lang.startswith("en"):
+        if "activity" in have:
+            return "activity", f"--language {request.language}: speech activity and length (any language)"
+        return "uniform", "no activity engine is installed"
+    if "speech" in have and request.media.has_audio:
+        from . import speech
+
+        pr = speech.quick_match(request)
+        opts = speech.SpeechOptions.from_mapping(request.options)
+        found = f"recognition found {pr.share:.0%} of {pr.heard} words heard in {_n(pr.samples, 'sample')} in the transcript"
+        if pr.heard >= opts.min_probe_words and pr.share >= opts.min_match_share:
+            return "speech", f"{found}: English speech of this text"
+        other = _translated(request) or not lang.startswith("en")
+        if other and "activity" in have:
+            why = "the transcript says it is translated" if _translated(request) else f"its language is {lang}"
+            if pr.heard < opts.min_probe_words:
+                found = f"recognition heard only {pr.heard} words in {_n(pr.samples, 'sample')}"
+            return "activity", f"{found} and {why}: speech activity and length"
+        return "speech", f"{found}; the transcript is English, so the speech engine decides"
     if "activity" in have:
-        return "activity"
-    return "uniform"
+        return "activity", "speech activity and length"
+    return "uniform", "no audio engine is installed"
+
+
+def choose_engine(request: AlignRequest) -> str:
+    """What ``--engine auto`` picks (see :func:`explain_engine`)."""
+    return explain_engine(request)[0]
 
 
 def align(request: AlignRequest, engine: str = "auto") -> Alignment:
-    name = choose_engine(request) if engine == "auto" else engine
+    """Run ``engine`` (or the one ``auto`` picks: :func:`explain_engine`) on the request;
+    the alignment's settings record an automatic choice and its reason (``engine_choice``)."""
+    why = None
+    name = engine
+    if engine == "auto":
+        name, why = explain_engine(request)
     fn = _load(name)
     if fn is None:
         known = ", ".join(["auto", *available_engines()])
         raise InputError(f"unknown or unavailable engine {name!r}; choose one of: {known}")
     if request.media is None and request.reference is None:
         raise InputError("no media and no --reference: give a media file or a timed reference track")
-    return fn(request)
+    al = fn(request)
+    if why is not None:
+        from dataclasses import replace
+
+        al = replace(al, settings={**al.settings, "engine_choice": {"chosen": name, "why": why}})
+    return al

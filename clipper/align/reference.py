@@ -10,8 +10,10 @@ Steps, all on integer milliseconds:
 2. align the transcript's spoken words to the reference words
    (:mod:`clipper.align.seqalign`: rapidfuzz opcodes over token ids, then near-equal
    pairs and substitutions inside mismatched stretches); isolated matches in sparse
-   regions are dropped, and a reference whose match rate is below ``min_match`` is
-   refused (``request.force`` goes on);
+   regions are dropped, and a reference whose share of words matched *in runs*
+   (:func:`run_share`) is below ``min_run_share`` is refused with
+   :class:`~clipper.errors.MismatchError` (``request.force`` goes on, and no segment is
+   then more than 0.1 confident);
 3. matched words take the reference word's start; their end is the reference end where
    it is real, else ``min(next reference start, start + expected duration)`` from a
    speech-rate model (``A + B * letters``, fitted on the reference's word starts);
@@ -25,9 +27,15 @@ Steps, all on integer milliseconds:
    word starts in, found by the VAD (:mod:`clipper.vad`). On the 10-minute TTS bench with
    a derived YouTube-like track this takes ends from a 128 ms median error to 2 ms.
 
-Per-segment confidence is the share of its words matched (exact or near-equal).
-``stats["warnings"]`` records what was done about bad input (overlapping or backwards
-cues, times past the media's end).
+Per-segment confidence is the share of its words matched (exact or near-equal), capped
+where the times are guesses rather than readings (:func:`_edge_unsure`): at
+``UNSURE_CONF`` when an edge may be more than ``EDGE_MS`` off (an edge laid by length
+from a matched word further in, or interpolated inside a cue of a cue-only track), and at
+``STRETCHED_CONF`` when the segment spans far more than its words take to say. Measured on
+the bench (``clipper eval scripts/cases/bench_*.case.json --engine reference``), a segment
+at confidence >= 0.5 is within 500 ms of the truth at both edges in 99.87% (YouTube-style
+track, 97% of segments confident) and 99.52% (cue-only SRT, 51% confident) of cases. ``stats["warnings"]`` records what was done
+about bad input (overlapping or backwards cues, times past the media's end).
 """
 
 from __future__ import annotations
@@ -40,18 +48,82 @@ from dataclasses import dataclass, field, fields, replace
 from itertools import accumulate
 from typing import Any
 
-from ..errors import AlignmentError, InputError
+from ..errors import InputError, MismatchError
 from ..model import Alignment, Segment, Transcript, Word
 from ..text import spoken_tokens
 from . import AlignRequest
 from .seqalign import EXACT, FUZZY, NONE, SUBST, WordAlignment, align_words
 
-__all__ = ["run", "DEFAULTS", "word_duration", "RefTrack", "flatten_reference"]
+__all__ = ["run", "DEFAULTS", "word_duration", "RefTrack", "flatten_reference", "run_share"]
+
+#: a run: at least RUN_MIN matched words in a row, where each next matched word is at most
+#: RUN_SKIP+1 words on in the transcript and in the reference (one word of either may sit
+#: between, unmatched: an ASR error or an inserted filler)
+RUN_MIN = 3
+RUN_SKIP = 1
+#: the default of ``min_run_share``. Measured by ``scripts/bench_reference_mismatch.py``:
+#: run_share, and (after the slash) the match rate the engine used to test (matched words
+#: over min(transcript, reference words), refused below 0.3):
+#:
+#: right pairs (the same speech; references with ~15 % word errors unless said)
+#:   bench seed / seed.youtube.vtt, seed.cues.srt (6.8 h)                   0.922 / 0.922
+#:   seed_6min / seed_6min.youtube.vtt, seed_6min.cues.srt                  0.917 / 0.917
+#:   seed_6min lines 60-119 / seed_6min's youtube, cues (a part of the ref) 0.927 / 0.944
+#:   seed_6min / seed.youtube.vtt, seed.cues.srt (a part of a 6.8 h ref)    0.900 / 0.918
+#:   seed_6min / first half of its youtube, cues (twice the ref's speech)   0.911 / 0.911
+#:   bench seed / first half of seed.youtube.vtt (twice the ref's speech)   0.923 / 0.923
+#:   bench seed / seed_3h.youtube.vtt (a ref of 1/65 of the transcript)     0.879 / 0.880
+#:   mfa_acoustic_corpus, harvard list 30 / tracks from their truth words   0.881, 0.895
+#:   seed_6min / tracks from its truth words, 30 / 45 / 60 % word errors    0.778 / 0.675 / 0.486
+#: wrong pairs
+#:   samples/interview.txt / seed_6min's youtube, cues                      0.000 / 0.407
+#:   samples/interview.txt / seed.youtube.vtt, seed.cues.srt (6.8 h)        0.000 / 0.848
+#:   harvard list 30 / seed.youtube.vtt (6.8 h), seed_6min.youtube.vtt      0.000 / 0.628, 0.337
+#:   seed_6min (and its lines 60-119) / seed_3h.youtube.vtt                 0.000 / 0.063, 0.220
+#:   seed_6min / its youtube, cues with the words shuffled                  0.000 / 0.059, 0.069
+#:   seed_6min / its youtube, cues with the cue texts shuffled              0.028, 0.049 / 0.088, 0.103
+#:   bench seed / seed.youtube.vtt, words or cue texts shuffled             0.001, 0.006 / 0.049, 0.056
+#:   bench seed's first hour / seed.youtube.vtt's last hour                 0.003 / 0.051
+#:   bench seed, seed_6min / tracks of other recordings (../shared/data)    0.000 / 0.000
+#:
+#: Right pairs are >= 0.879 at 15 % word errors (0.486 at 60 %), wrong ones <= 0.049:
+#: 0.2 is four times the worst wrong pair and 2.4 times under the 60 % right one. Short
+#: inputs are weak evidence either way: a run is 3 words, 5 % of a 60-word transcript.
+MIN_RUN_SHARE = 0.2
+#: a segment edge that may be further than this from the truth (ms) is not confident ...
+EDGE_MS = 500
+#: ... and its segment's confidence is at most this
+UNSURE_CONF = 0.3
+#: share of the time from the nearer cue edge that a word interpolated inside a cue of a
+#: cue-only track may be off by (the speech-rate model's error) ...
+CUE_RATE_ERR = 0.1
+#: ... and a cue edge less than this (ms) from the neighbouring cue is not a speech edge.
+#: Measured on the bench (``clipper eval scripts/cases/bench_{youtube,cues}.case.json
+#: --engine reference``): share of segments at confidence >= 0.5, and of those more than
+#: 500 ms off at either edge:
+#:   confidence = share of matched words (before):  YouTube 98.3 % / 0.32 %,  cues 98.3 % / 2.26 %
+#:   + edges laid by length, cue layout readings:   YouTube 97.3 % / 0.13 %,  cues 84.0 % / 0.99 %
+#:   + CUE_RATE_ERR 0.1:                                                      cues 70.0 % / 0.54 %
+#:   + touching cue edges (ABUT_MS 50), as now:     YouTube 97.3 % / 0.13 %,  cues 50.7 % / 0.48 %
+#: (CUE_RATE_ERR 0.2 instead: cues 54.1 % / 0.40 % without ABUT_MS.) On the 10-minute TTS
+#: render (bench/tts) with tracks derived from its truth words (scripts/bench_reference.py
+#: youtube_like_vtt; 15 % word errors, word starts exact or +-60 ms): YouTube-style
+#: 91-94 % / 0.4-0.8 % (30 % word errors: 83-85 % / 1.8 %, 4 of 229); its cues merged in
+#: pairs as a cue-only track whose cues all touch (25-35 % of segments more than 500 ms
+#: off): 0.4-1.5 % confident, 1 of those 11 segments wrong.
+ABUT_MS = 50
+#: a segment spanning more than max_stretch times its words' spoken length plus this (ms)
+#: holds words placed far apart: at most STRETCHED_CONF
+STRETCH_SLACK = 1000
+STRETCHED_CONF = 0.1
+#: every segment of a reference aligned despite a mismatch (--force) is at most this
+FORCED_CONF = 0.1
 
 #: engine settings (``request.options`` overrides any of them)
 DEFAULTS: dict[str, Any] = {
-    # refuse a reference whose share of matched words is below this
-    "min_match": 0.3,
+    # refuse a reference whose share of words matched in runs (run_share) is below this;
+    # see MIN_RUN_SHARE for the measurements behind it
+    "min_run_share": MIN_RUN_SHARE,
     # move segment edges to speech onsets/offsets found by the VAD: "auto" (both edges
     # when media with audio is given), false, "ends", "starts" or true/"both"; and how
     # far a start may move to the nearest onset (ms)
@@ -127,6 +199,10 @@ class RefTrack:
     spread: dict[int, tuple[int, int]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     word_times: str = "none"
+    #: how far (ms) each word's start/end may be from the truth where it was interpolated
+    #: inside its cue (:func:`_cue_unsure`); empty when every word carries its own time
+    unsure_s: list[int] = field(default_factory=list)
+    unsure_e: list[int] = field(default_factory=list)
 
     @property
     def last_end(self) -> int:
@@ -255,6 +331,106 @@ def _spread_cues(tr: RefTrack, boundary: Sequence[bool], dur: Sequence[int]) -> 
                 tr.start[j] = c0
                 tr.end[k - 1] = max(tr.start[k - 1], c1)
         j = k
+
+
+def _cue_unsure(tr: RefTrack, dur: Sequence[int], covered: Sequence[bool]) -> None:
+    """How far the times :func:`_spread_cues` gave each word of an untimed cue may be off.
+
+    Inside a cue only its edges are read; the rest is a layout, and other readings of the
+    same cue are as plausible: the slack (the cue's span less its words' spoken length)
+    may be in the pauses between transcript segments (the layout), slower speech
+    throughout (every word scaled to fill the cue), or, where the cue touches the next
+    (previous) cue, a pause at its end (start): the cue edge is then where the next cue
+    starts, not where speech stops. How far a word's start/end may be off is the most it
+    moves between these readings, plus ``CUE_RATE_ERR`` of the time to the nearer cue edge
+    (the speech-rate model's error adds up from the edge), plus the spoken length of the
+    cue's reference words that no transcript word pairs with (an inserted filler may take
+    that time or none). A cue's first start and last end are read (0) unless the cue
+    touches its neighbour there. Fills ``tr.unsure_s``/``tr.unsure_e``.
+    """
+    n = len(tr.text)
+    us = [0] * n
+    ue = [0] * n
+    j = 0
+    while j < n:
+        ci = tr.cue[j]
+        k = j
+        while k < n and tr.cue[k] == ci:
+            k += 1
+        if ci in tr.spread:
+            c0, c1 = tr.spread[ci]
+            need = sum(dur[j:k]) + GAP_IN * (k - j - 1)
+            slack = max(0, c1 - c0 - need)
+            scale = max(0, c1 - c0) / need if need > 0 else 1.0
+            ins = sum(dur[x] for x in range(j, k) if not covered[x])
+            # a cue edge that touches the next/previous cue may hold a pause, not speech
+            tail = slack > 0 and k < n and tr.start[k] - c1 < ABUT_MS
+            head = slack > 0 and j > 0 and c0 - tr.end[j - 1] < ABUT_MS
+            acc = 0
+            for x in range(j, k):
+                ps = c0 + acc * scale
+                ts = c0 + acc
+                acc += dur[x]
+                pe = c0 + acc * scale
+                te = c0 + acc
+                acc += GAP_IN
+                t = tr.start[x]
+                d = abs(t - ps) if x > j else 0.0
+                if tail:
+                    d = max(d, abs(t - ts))
+                if head:
+                    d = max(d, abs(t - ts - slack))
+                if d or x > j:
+                    us[x] = int(d + CUE_RATE_ERR * min(t - c0, c1 - t)) + ins
+                t = tr.end[x]
+                d = abs(t - pe) if x < k - 1 else 0.0
+                if tail:
+                    d = max(d, abs(t - te))
+                if head:
+                    d = max(d, abs(t - te - slack))
+                if d or x < k - 1:
+                    ue[x] = int(d + CUE_RATE_ERR * min(t - c0, c1 - t)) + ins
+        j = k
+    tr.unsure_s, tr.unsure_e = us, ue
+
+
+def run_share(kind: Sequence[int], lo: Sequence[int], hi: Sequence[int], n_ref: int) -> tuple[float, int]:
+    """How much of the transcript and the reference match *in runs*: (share, words).
+
+    Counts exact and near-equal matches that sit in runs of at least ``RUN_MIN`` matched
+    words (``min(RUN_MIN, words)`` for a tiny input), where each next matched word is at
+    most ``RUN_SKIP`` unmatched words on in the transcript and in the reference; the share
+    is that count over the shorter side's words (capped at 1). Chance matches of common
+    words ("the", "a", "is") of an unrelated reference lie scattered and rarely in runs;
+    the words of the same speech do, even with many recognition errors, and a transcript
+    of a part of the reference (or a reference of a part of the transcript) matches densely
+    within that part. Measured values: :data:`MIN_RUN_SHARE`.
+
+    >>> run_share([1, 1, 1, 0, 1], [0, 1, 2, -1, 7], [0, 1, 2, -1, 7], 8)
+    (0.6, 3)
+    """
+    n = len(kind)
+    d = min(n, n_ref)
+    if d <= 0:
+        return 0.0, 0
+    need = min(RUN_MIN, d)
+    in_runs = cur = 0
+    prev = -1
+    for i in range(n):
+        k = kind[i]
+        if k != EXACT and k != FUZZY:
+            continue
+        step = i - prev
+        if cur and step <= 1 + RUN_SKIP and 0 <= lo[i] - hi[prev] <= step + RUN_SKIP:
+            cur += 1
+        else:
+            if cur >= need:
+                in_runs += cur
+            cur = 1
+        prev = i
+    if cur >= need:
+        in_runs += cur
+    return min(1.0, in_runs / d), in_runs
 
 
 def _density_filter(kind: list[int]) -> int:
@@ -767,13 +943,23 @@ def _run(request: AlignRequest) -> Alignment:
     matched = sum(1 for k in wa.kind if k == EXACT or k == FUZZY)
     denom = max(1, min(n, len(tr.text)))
     rate = matched / denom
-    if n and rate < float(opts["min_match"]) and not request.force:
-        raise AlignmentError(
-            f"{src}: only {rate:.0%} of its words match the transcript (need {float(opts['min_match']):.0%}); "
-            "is it a track of another recording? pass --force to align anyway"
+    share, _ = run_share(wa.kind, wa.lo, wa.hi, len(tr.text))
+    threshold = float(opts["min_run_share"])
+    mismatch = bool(n) and share < threshold
+    if mismatch:
+        whose = "the transcript's words" if n <= len(tr.text) else "this reference's words"
+        if not request.force:
+            raise MismatchError(
+                f"{src}: only {share:.0%} of {whose} match this reference in runs (at least {threshold:.0%} expected): "
+                "is it a track of another recording? Pass --force to align anyway.",
+                share,
+                threshold,
+                what="reference",
+            )
+        warnings.append(
+            f"{src}: only {share:.0%} of {whose} match this reference in runs (at least {threshold:.0%} expected); "
+            f"aligned anyway (--force), every segment's confidence is at most {FORCED_CONF}"
         )
-    if n and rate < float(opts["min_match"]):
-        warnings.append(f"only {rate:.0%} of the words match the reference; aligned anyway (--force)")
 
     if opts["fit_rate"]:
         a, b, rate_pairs = _fit_rate(w, wa, tr, a, b)
@@ -790,6 +976,12 @@ def _run(request: AlignRequest) -> Alignment:
             if wa.kind[i] != NONE and (i == 0 or segi[i - 1] != segi[i]):
                 boundary[wa.lo[i]] = True
         _spread_cues(tr, boundary, rdur)
+        covered = [False] * len(tr.text)
+        for i in range(n):
+            if wa.kind[i] != NONE:
+                for j in range(wa.lo[i], wa.hi[i] + 1):
+                    covered[j] = True
+        _cue_unsure(tr, rdur, covered)
 
     clock("model")
     _time_matched(w, wa, tr, int(opts["end_gap"]))
@@ -810,9 +1002,16 @@ def _run(request: AlignRequest) -> Alignment:
     # model's checked constructor would only repeat that, at 3x the cost for 60k words
     mk = getattr(Word, "unchecked", Word)
     out_words = [mk(t, s0, e0, c) for t, s0, e0, c in zip(texts, w.start, w.end, conf_r, strict=True)]
+    if mismatch:
+        out_words = [
+            ow if ow.confidence is None or ow.confidence <= FORCED_CONF else mk(ow.text, ow.start, ow.end, FORCED_CONF)
+            for ow in out_words
+        ]
+    max_stretch = float(opts["max_stretch"])
     segs: list[Segment] = []
     x = 0
     unplaced_spoken = 0
+    n_unsure = n_stretched = 0
     for s in transcript.segments:
         nw = len(s.words)
         if nw == 0:
@@ -822,7 +1021,19 @@ def _run(request: AlignRequest) -> Alignment:
         starts = [v for v in w.start[x:y] if v is not None]
         if starts:
             ends = [v for v in w.end[x:y] if v is not None]
-            segs.append(_timed(s, tuple(out_words[x:y]), starts[0], ends[-1], round(sum(good_w[x:y]) / nw, 3)))
+            conf = round(sum(good_w[x:y]) / nw, 3)
+            if conf > 0.0:
+                span = ends[-1] - starts[0]
+                if span > max_stretch * (sum(w.dur[x:y]) + GAP_IN * (nw - 1)) + STRETCH_SLACK:
+                    if conf > STRETCHED_CONF:
+                        conf = STRETCHED_CONF
+                        n_stretched += 1
+                elif conf > UNSURE_CONF and _edge_unsure(w, wa, tr, good_w, x, y) > EDGE_MS:
+                    conf = UNSURE_CONF
+                    n_unsure += 1
+                if mismatch:
+                    conf = min(conf, FORCED_CONF)
+            segs.append(_timed(s, tuple(out_words[x:y]), starts[0], ends[-1], conf))
         else:
             unplaced_spoken += 1
             segs.append(_timed(s, tuple(out_words[x:y]), None, None, 0.0))
@@ -857,6 +1068,8 @@ def _run(request: AlignRequest) -> Alignment:
         "words": n,
         "reference_words": len(tr.text),
         "match_rate": round(rate, 4),
+        "run_share": round(share, 4),
+        "min_run_share": threshold,
         "word_kinds": kinds,
         "isolated_matches_dropped": dropped,
         "stray_substitutions_dropped": strays,
@@ -870,11 +1083,14 @@ def _run(request: AlignRequest) -> Alignment:
              "after": s.after, "before": s.before, "reason": s.reason}
             for s in stretches[:MAX_LISTED]
         ],  # fmt: skip
+        "confidence_capped": {"unsure_edges": n_unsure, "stretched": n_stretched},
         "refine": mode,
         "refined_segments": moved,
         "warnings": warnings,
         "seconds": clock.laps,
     }
+    if mismatch:
+        stats["mismatch"] = {"share": round(share, 4), "threshold": threshold, "forced": True}
     settings = {k: opts[k] for k in DEFAULTS}
     return Alignment(
         transcript=replace(transcript, segments=tuple(segs)),
@@ -883,6 +1099,29 @@ def _run(request: AlignRequest) -> Alignment:
         settings=settings,
         stats=stats,
     )
+
+
+def _edge_unsure(w: _Words, wa: WordAlignment, tr: RefTrack, good: Sequence[int], x: int, y: int) -> int:
+    """How far (ms) the start or end of the segment of words ``x:y`` may be off, the larger.
+
+    An edge on a matched word is as sure as that word's time: read (0), or interpolated in
+    a cue (``tr.unsure_s``/``unsure_e``). An edge on an unmatched word was laid by length
+    from the first (last) matched word: add the time laid. Only called for segments with a
+    matched word.
+    """
+    start, end = w.start, w.end
+    fx = next(z for z in range(x, y) if start[z] is not None)
+    lx = next(z for z in range(y - 1, x - 1, -1) if start[z] is not None)
+    f = next(z for z in range(x, y) if good[z])
+    la = next(z for z in range(y - 1, x - 1, -1) if good[z])
+    sf, sfx, el, elx = start[f], start[fx], end[la], end[lx]
+    assert sf is not None and sfx is not None and el is not None and elx is not None
+    us = sf - sfx
+    ue = elx - el
+    if tr.unsure_s:
+        us += tr.unsure_s[wa.lo[f]]
+        ue += tr.unsure_e[wa.hi[la]]
+    return max(us, ue)
 
 
 def _place_notes(segs: list[Segment]) -> None:

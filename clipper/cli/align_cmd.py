@@ -75,7 +75,7 @@ def align_command(
     encoding: str | None = typer.Option(None, "--encoding", metavar="ENCODING", help="Text encoding of transcript and reference (default: UTF-8 or BOM)."),
     segments: str = typer.Option("auto", "--segments", metavar="MODE", help="Plain-text segmentation: auto, lines or sentences."),
     force: bool = typer.Option(
-        False, "--force", help="Replace an existing output file; go on where the engine would refuse the reference."
+        False, "--force", help="Replace an existing output file; align a transcript or reference the engine finds does not belong to the media (confidences capped at 0.1)."
     ),
     quiet: bool = QUIET,
     as_json: bool = JSON,
@@ -124,10 +124,20 @@ def align_command(
         emit_json(summary)
     for w in summary["warnings"]:
         note(f"clipper: warning: {w}", quiet)
+    note(f"clipper: {summary_line(summary)}, {wall:.2f} s -> {output}", quiet)
+
+
+def summary_line(summary: dict[str, object]) -> str:
+    """One line: what was aligned, how, how much is placed and how much of it is sure."""
     conf = summary["mean_confidence"]
-    note(
-        f"clipper: aligned {summary['segments']} segments with {summary['engine']}: "
-        f"{summary['placed']} placed, {summary['unplaced']} not placed, "
-        f"mean confidence {'-' if conf is None else f'{conf:.2f}'}, {wall:.2f} s -> {output}",
-        quiet,
+    line = (
+        f"aligned {summary['segments']} segments with {summary['engine']}: "
+        f"{summary['placed']} placed ({summary['confident']} confident), "
+        f"{summary['unplaced_spoken']} not found in the media, "
+        f"mean confidence {'-' if conf is None else f'{conf:.2f}'}"
     )
+    if summary.get("engine_reason"):
+        line += f" (auto: {summary['engine_reason']})"
+    if summary.get("mismatch"):
+        line += " [FORCED: the transcript does not match the media; times are unreliable]"
+    return line

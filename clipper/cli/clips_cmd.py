@@ -50,18 +50,30 @@ def find_command(
     ),
     as_json: bool = JSON,
 ) -> None:
-    from ..search import find
+    from ..search import Match, find
 
     if top < 1:
         raise InputError(f"--top {top}: give 1 or more")
     al = _load(alignment)
     matches = find(al, query, top=top)
     found = bool(matches) and matches[0].score >= min_score
+
+    def sure(m: Match) -> float | None:
+        confs = [al.segments[i].confidence for i in m.segment_ids]
+        return None if any(c is None for c in confs) else min(c for c in confs if c is not None)
+
     if as_json:
-        emit_json({"query": query, "found": found, "matches": [m.to_dict() for m in matches]})
+        emit_json({"query": query, "found": found, "matches": [{**m.to_dict(), "confidence": sure(m)} for m in matches]})
     else:
         for k, m in enumerate(matches, start=1):
-            typer.echo(f"{k}. {m.score:5.1f}%  {_clock(m.start)} - {_clock(m.end)}  {m.text}")
+            c = sure(m)
+            flag = "" if m.start is None or c is None or c >= 0.5 else f"  (time unsure: confidence {c:.2f})"
+            typer.echo(f"{k}. {m.score:5.1f}%  {_clock(m.start)} - {_clock(m.end)}  {m.text}{flag}")
+    if found and matches[0].start is None:
+        raise InputError(
+            f"{alignment}: {query!r} is in the transcript but was not found in the media (not placed), so it has no time; "
+            "check that the media holds it, or align again"
+        )
     if not found:
         best = f"best {matches[0].score:.0f}%; the nearest are listed" if matches else "nothing comparable"
         raise InputError(f"{alignment}: no match for {query!r} scoring {min_score:.0f} or more ({best}); check the wording or lower --min-score")

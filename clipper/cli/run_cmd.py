@@ -12,7 +12,8 @@ from ..align import ENGINES
 from ..errors import ClipperError, InputError
 from ..timecode import format_clock
 from . import app
-from .common import FORCE, JSON, QUIET, Command, emit_json, epilog, note, progress
+from .align_cmd import summary_line
+from .common import JSON, QUIET, Command, emit_json, epilog, note, progress
 
 _EPILOG = epilog(
     "clipper run talk.mp4 talk.txt -o out/",
@@ -51,7 +52,7 @@ def run_command(
     handle_before: int = typer.Option(250, "--handle-before", metavar="MS", help="ms kept before a clip's first word."),
     handle_after: int = typer.Option(400, "--handle-after", metavar="MS", help="ms kept after a clip's last word."),
     jobs: int = typer.Option(1, "--jobs", "-j", metavar="N", help="Worker processes the engine may use."),
-    force: bool = FORCE,
+    force: bool = typer.Option(False, "--force", help="Replace earlier results; align a transcript or reference that does not seem to belong to the media (confidences capped at 0.1)."),
     quiet: bool = QUIET,
     as_json: bool = JSON,
 ) -> None:
@@ -161,7 +162,7 @@ def run_command(
     a = summary["alignment"]
     lines = [
         f"clipper: {media} ({format_clock(info.duration)}) + {transcript} -> {out}/",
-        f"  alignment  {paths['alignment'].name}: {a['engine']}, {a['placed']}/{a['segments']} segments placed",
+        f"  alignment  {paths['alignment'].name}: {summary_line(a)}",
         f"  subtitles  {paths['srt'].name}, {paths['vtt'].name}: {len(cues)} cues",
         f"  clips      {summary['clips']['count']} in {clips_dir.name}/ (one per takeaway)",
     ]
