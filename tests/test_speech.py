@@ -36,6 +36,15 @@ def _align(lines: list[str], media: Path, **options: object) -> Alignment:
     return align(AlignRequest(tr, probe(media), options=options), "speech")
 
 
+def _write_wav(path: Path, x: np.ndarray) -> None:
+    """16 kHz mono 16-bit PCM, written with the standard library (no ffmpeg in the way)."""
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(x.tobytes())
+
+
 def _errors(al: Alignment, shift: int = 0) -> list[int]:
     truth = _truth()
     errs = []
@@ -79,11 +88,7 @@ def test_digital_silence_and_oov_words(tmp_path: Path) -> None:
     x = decode_audio(CLIP / "acoustic_clip.flac")
     y = np.concatenate([np.zeros(24000, np.int16), x, np.zeros(8000, np.int16)])
     path = tmp_path / "silence.wav"
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(16000)
-        w.writeframes(y.tobytes())
+    _write_wav(path, y)
     al = _align(_lines(), path)
     assert al.stats["unplaced"] == 0
     errs = _errors(al, shift=1500)
@@ -375,11 +380,7 @@ def test_degraded_audio_is_never_confidently_wrong(tmp_path: Path, kind: str) ->
     # what the decoder cannot place well must say so rather than look sure
     x = _degrade(decode_audio(CLIP / "acoustic_clip.flac"), kind, np.random.default_rng(3))
     path = tmp_path / f"{kind}.wav"
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(16000)
-        w.writeframes(x.tobytes())
+    _write_wav(path, x)
     al = _align(_lines(), path)
     truth = _truth()
     for s in al.segments:

@@ -28,6 +28,10 @@ class Anchor:
     source: str = "user"  # "user" (--anchor) or "hint" (a resolved takeaway hint)
 
 
+#: every confidence of a result aligned despite a refused mismatch (``force``) is at most this
+FORCED_CONFIDENCE = 0.1
+
+
 @dataclass(frozen=True, slots=True)
 class AlignRequest:
     transcript: Transcript

@@ -51,7 +51,7 @@ from typing import Any
 from ..errors import InputError, MismatchError
 from ..model import Alignment, Segment, Transcript, Word
 from ..text import spoken_tokens
-from . import AlignRequest
+from . import FORCED_CONFIDENCE, AlignRequest
 from .seqalign import EXACT, FUZZY, NONE, SUBST, WordAlignment, align_words
 
 __all__ = ["run", "DEFAULTS", "word_duration", "RefTrack", "flatten_reference", "run_share"]
@@ -117,7 +117,7 @@ ABUT_MS = 50
 STRETCH_SLACK = 1000
 STRETCHED_CONF = 0.1
 #: every segment of a reference aligned despite a mismatch (--force) is at most this
-FORCED_CONF = 0.1
+FORCED_CONF = FORCED_CONFIDENCE
 
 #: engine settings (``request.options`` overrides any of them)
 DEFAULTS: dict[str, Any] = {
@@ -292,6 +292,21 @@ def flatten_reference(ref: Transcript, media_duration: int | None = None) -> Ref
     return tr
 
 
+def _untimed_cues(tr: RefTrack) -> Iterator[tuple[int, int, int, int]]:
+    """Each untimed cue (one whose words get times by :func:`_spread_cues`): its words
+    ``[j, k)`` and its span (ms)."""
+    n = len(tr.text)
+    j = 0
+    while j < n:
+        k = j
+        while k < n and tr.cue[k] == tr.cue[j]:
+            k += 1
+        if tr.cue[j] in tr.spread:
+            c0, c1 = tr.spread[tr.cue[j]]
+            yield j, k, c0, c1
+        j = k
+
+
 def _spread_cues(tr: RefTrack, boundary: Sequence[bool], dur: Sequence[int]) -> None:
     """Give the words of untimed cues times inside their cue.
 
@@ -300,37 +315,28 @@ def _spread_cues(tr: RefTrack, boundary: Sequence[bool], dur: Sequence[int]) -> 
     then, if there is none or the cue is too short, every word scales. The first word
     starts at the cue start and the last ends at the cue end.
     """
-    j = 0
-    n = len(tr.text)
-    while j < n:
-        ci = tr.cue[j]
-        k = j
-        while k < n and tr.cue[k] == ci:
-            k += 1
-        if ci in tr.spread:
-            c0, c1 = tr.spread[ci]
-            span = max(0, c1 - c0)
-            need = sum(dur[j:k]) + GAP_IN * (k - j - 1)
-            nb = sum(1 for x in range(j + 1, k) if boundary[x])
-            pause_extra = 0.0
-            scale = 1.0
-            slack = span - need
-            if slack >= 0 and nb:
-                pause_extra = slack / nb
-            elif need > 0:
-                scale = span / need
-            t = float(c0)
-            for x in range(j, k):
-                if x > j:
-                    t += GAP_IN * scale + (pause_extra if boundary[x] else 0.0)
-                d = dur[x] * scale
-                tr.start[x] = int(round(t))
-                t += d
-                tr.end[x] = int(round(t))
-            if k > j:
-                tr.start[j] = c0
-                tr.end[k - 1] = max(tr.start[k - 1], c1)
-        j = k
+    for j, k, c0, c1 in _untimed_cues(tr):
+        span = max(0, c1 - c0)
+        need = sum(dur[j:k]) + GAP_IN * (k - j - 1)
+        nb = sum(1 for x in range(j + 1, k) if boundary[x])
+        pause_extra = 0.0
+        scale = 1.0
+        slack = span - need
+        if slack >= 0 and nb:
+            pause_extra = slack / nb
+        elif need > 0:
+            scale = span / need
+        t = float(c0)
+        for x in range(j, k):
+            if x > j:
+                t += GAP_IN * scale + (pause_extra if boundary[x] else 0.0)
+            d = dur[x] * scale
+            tr.start[x] = int(round(t))
+            t += d
+            tr.end[x] = int(round(t))
+        if k > j:
+            tr.start[j] = c0
+            tr.end[k - 1] = max(tr.start[k - 1], c1)
 
 
 def _cue_unsure(tr: RefTrack, dur: Sequence[int], covered: Sequence[bool]) -> None:
@@ -351,46 +357,38 @@ def _cue_unsure(tr: RefTrack, dur: Sequence[int], covered: Sequence[bool]) -> No
     n = len(tr.text)
     us = [0] * n
     ue = [0] * n
-    j = 0
-    while j < n:
-        ci = tr.cue[j]
-        k = j
-        while k < n and tr.cue[k] == ci:
-            k += 1
-        if ci in tr.spread:
-            c0, c1 = tr.spread[ci]
-            need = sum(dur[j:k]) + GAP_IN * (k - j - 1)
-            slack = max(0, c1 - c0 - need)
-            scale = max(0, c1 - c0) / need if need > 0 else 1.0
-            ins = sum(dur[x] for x in range(j, k) if not covered[x])
-            # a cue edge that touches the next/previous cue may hold a pause, not speech
-            tail = slack > 0 and k < n and tr.start[k] - c1 < ABUT_MS
-            head = slack > 0 and j > 0 and c0 - tr.end[j - 1] < ABUT_MS
-            acc = 0
-            for x in range(j, k):
-                ps = c0 + acc * scale
-                ts = c0 + acc
-                acc += dur[x]
-                pe = c0 + acc * scale
-                te = c0 + acc
-                acc += GAP_IN
-                t = tr.start[x]
-                d = abs(t - ps) if x > j else 0.0
-                if tail:
-                    d = max(d, abs(t - ts))
-                if head:
-                    d = max(d, abs(t - ts - slack))
-                if d or x > j:
-                    us[x] = int(d + CUE_RATE_ERR * min(t - c0, c1 - t)) + ins
-                t = tr.end[x]
-                d = abs(t - pe) if x < k - 1 else 0.0
-                if tail:
-                    d = max(d, abs(t - te))
-                if head:
-                    d = max(d, abs(t - te - slack))
-                if d or x < k - 1:
-                    ue[x] = int(d + CUE_RATE_ERR * min(t - c0, c1 - t)) + ins
-        j = k
+    for j, k, c0, c1 in _untimed_cues(tr):
+        need = sum(dur[j:k]) + GAP_IN * (k - j - 1)
+        slack = max(0, c1 - c0 - need)
+        scale = max(0, c1 - c0) / need if need > 0 else 1.0
+        ins = sum(dur[x] for x in range(j, k) if not covered[x])
+        # a cue edge that touches the next/previous cue may hold a pause, not speech
+        tail = slack > 0 and k < n and tr.start[k] - c1 < ABUT_MS
+        head = slack > 0 and j > 0 and c0 - tr.end[j - 1] < ABUT_MS
+        acc = 0
+        for x in range(j, k):
+            ps = c0 + acc * scale
+            ts = c0 + acc
+            acc += dur[x]
+            pe = c0 + acc * scale
+            te = c0 + acc
+            acc += GAP_IN
+            t = tr.start[x]
+            d = abs(t - ps) if x > j else 0.0
+            if tail:
+                d = max(d, abs(t - ts))
+            if head:
+                d = max(d, abs(t - ts - slack))
+            if d or x > j:
+                us[x] = int(d + CUE_RATE_ERR * min(t - c0, c1 - t)) + ins
+            t = tr.end[x]
+            d = abs(t - pe) if x < k - 1 else 0.0
+            if tail:
+                d = max(d, abs(t - te))
+            if head:
+                d = max(d, abs(t - te - slack))
+            if d or x < k - 1:
+                ue[x] = int(d + CUE_RATE_ERR * min(t - c0, c1 - t)) + ins
     tr.unsure_s, tr.unsure_e = us, ue
 
 

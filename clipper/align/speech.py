@@ -80,7 +80,7 @@ import numpy as np
 from ..errors import InputError, MismatchError
 from ..media import SAMPLE_RATE, iter_audio
 from ..model import Alignment, Segment, Word
-from . import AlignRequest
+from . import FORCED_CONFIDENCE, AlignRequest
 from . import probe as probemod
 from .lexicon import Lexicon
 from .sphinx import FRAME_MS, GARBAGE_PHONES, LOG_BASE, WIDE_BEAM, Recogniser, forced_decoder
@@ -102,7 +102,7 @@ LONG_QUIET_MS = 100
 MIN_GAP_SPEECH_MS = 300
 #: the most dictionary words a second of audio holds (a very fast speaker without pauses):
 #: text beyond what the audio around the anchors can hold at this rate is not in the media
-MAX_TOKENS_PER_S = 6.0
+COVER_TOKENS_PER_S = 6.0
 #: a line not found is put in a gap only when the gap is at most this many times the time its
 #: text takes to say (~60 ms a character) plus a second: elsewhere in a long gap it could be anywhere
 GAP_SLACK = 2.0
@@ -303,6 +303,12 @@ class _Placed:
     score: float  # acoustic score per frame (log), higher is better
     uncovered: float = 0.0  # share of its block's speech no word covered (how well the block fit)
     wide: bool = False  # placed by the wide-beam retry (the default search failed there)
+
+
+def _extra_words(lex: Lexicon) -> dict[str, str]:
+    """The words the bundled dictionary lacks, each with its readings tab-separated (the form
+    ``forced_decoder`` and ``Recogniser`` take)."""
+    return {w: "\t".join([ph, *lex.alternates.get(w, [])]) for w, ph in lex.extra.items()}
 
 
 def _decoder(extra: dict[str, str], opts: SpeechOptions, wide: bool = False) -> Any:
@@ -614,7 +620,6 @@ class _Evidence:
     after_speech: int  # speech frames after its last word
     expected: int  # words its span's speech should hold at the run's rate
     wide: bool = False  # decoded with wide beams
-    garbage: bool = False  # ... and a garbage loop at line starts
 
     @property
     def uncovered_share(self) -> float:
@@ -744,7 +749,7 @@ def _align_part(job: _PartJob) -> tuple[list[_Placed], dict[str, int]]:
             # (wide beams only where the block already needed them: with a phone loop they
             # cost ~15x a default decode, which clean audio must not pay)
             got3 = decode(x, ents, n_sp, wide_beams=ev.wide, fillers=fill)
-            ev3 = replace(_block_evidence(job, got3, pos, end, fill), wide=ev.wide, garbage=True)
+            ev3 = replace(_block_evidence(job, got3, pos, end, fill), wide=ev.wide)
             if ev3.n >= 0.9 * ev.n:
                 stats["garbage_taken"] += 1
                 got, ev = got3, ev3
@@ -1032,10 +1037,6 @@ def _pool_map(fn: Callable[[Any], Any], items: Sequence[Any], n: int) -> Iterato
         yield from pool.imap(fn, items)
 
 
-def _run_jobs(jobs: list[_PartJob], n: int) -> Iterator[tuple[list[_Placed], dict[str, int]]]:
-    yield from _pool_map(_align_part, jobs, n)
-
-
 @dataclass(frozen=True, slots=True)
 class _ProbeJob:
     raw: str
@@ -1101,14 +1102,14 @@ def _check_match(pr: probemod.Probe, request: AlignRequest, opts: SpeechOptions,
 def _coverage(pr: probemod.Probe, n_frames: int, tokens: Sequence[Token]) -> tuple[int, int]:
     """The tokens [lo, hi) that the audio can hold, from the anchors: text before the first
     anchor or past the last, more than the audio around it could hold at
-    :data:`MAX_TOKENS_PER_S`, is not in this media (a transcript of a whole series on one
+    :data:`COVER_TOKENS_PER_S`, is not in this media (a transcript of a whole series on one
     episode). Whole lines; all of them without anchors enough to tell."""
     n = len(tokens)
     a = pr.anchors
     if len(a) < 2 * probemod.RUN:
         return 0, n
-    lo = a[0].tok - int(MAX_TOKENS_PER_S * a[0].start / 1000) - 30
-    hi = a[-1].tok + int(MAX_TOKENS_PER_S * (n_frames * FRAME_MS - a[-1].end) / 1000) + 30
+    lo = a[0].tok - int(COVER_TOKENS_PER_S * a[0].start / 1000) - 30
+    hi = a[-1].tok + int(COVER_TOKENS_PER_S * (n_frames * FRAME_MS - a[-1].end) / 1000) + 30
     lo, hi = max(0, lo), min(n, hi)
     while lo > 0 and tokens[lo - 1].seg == tokens[lo].seg:
         lo -= 1
@@ -1136,14 +1137,12 @@ def run(request: AlignRequest) -> Alignment:
         speech = _activity(audio.db)
         placed: dict[int, _Placed] = {}
         act_times: dict[int, tuple[int, int]] = {}
-        anchors_all: tuple[probemod.Anchor, ...] = ()
         if tokens and len(audio.db):
             parts = _partition(audio, speech, jobs_n)
             words = [t.word for t in tokens]
-            extra = {w: "\t".join([ph, *lex.alternates.get(w, [])]) for w, ph in lex.extra.items()}
+            extra = _extra_words(lex)
             pr = _run_probe(audio, speech, [p[0] for p in parts[1:]], words, extra, opts, jobs_n, request)
             forced = _check_match(pr, request, opts, stats)
-            anchors_all = pr.anchors
             lo, hi = _coverage(pr, len(audio.db), tokens) if not forced else (0, len(tokens))
             stats["covered_tokens"] = [lo, hi]
             sub = tokens[lo:hi]
@@ -1151,11 +1150,11 @@ def run(request: AlignRequest) -> Alignment:
             anchors = [(x.start, x.tok - lo) for x in pr.anchors if lo <= x.tok < hi]
             got = _align_all(audio, speech, sub, extra, opts, parts, request, stats, prior, anchors)
             placed = {k + lo: v for k, v in got.items()}
-        out_segs = _assemble(segs, tokens, placed, audio, opts, anchors_all)
+        out_segs = _assemble(segs, tokens, placed, audio, speech, opts)
         out_segs = _fall_back(out_segs, act_times, audio, speech, stats)
     if forced:
         # a transcript recognition did not find: nothing here is confident
-        out_segs = [s if s.confidence is None else replace(s, confidence=min(s.confidence, 0.1)) for s in out_segs]
+        out_segs = [s if s.confidence is None else replace(s, confidence=min(s.confidence, FORCED_CONFIDENCE)) for s in out_segs]
     n_spoken = sum(1 for s in segs if s.spoken)
     # placed: has times; found: the decoder placed words of it (a line in a gap has confidence 0)
     n_placed = sum(1 for s in out_segs if s.spoken and s.placed)
@@ -1216,7 +1215,7 @@ def _align_all(
         )
     stats["prior"] = prior is not None
     results: list[tuple[list[_Placed], dict[str, int]]] = []
-    for k, res in enumerate(_run_jobs(jobs, jobs_n)):
+    for k, res in enumerate(_pool_map(_align_part, jobs, jobs_n)):
         results.append(res)
         request.report("align", k + 1, len(jobs))
     placed: dict[int, _Placed] = {}
@@ -1374,17 +1373,17 @@ def _assemble(
     tokens: list[Token],
     placed: dict[int, _Placed],
     audio: _Audio,
+    speech: np.ndarray,
     opts: SpeechOptions,
-    anchors: Sequence[probemod.Anchor] = (),
 ) -> list[Segment]:
-    """Words and segments with times, confidences and refined edges."""
+    """Words and segments with times, confidences and refined edges (``speech``: the
+    audio's speech frames, for lines put between their neighbours)."""
     scores = np.array([p.score for p in placed.values()]) if placed else np.zeros(1)
     med = float(np.median(scores))
     mad = float(np.median(np.abs(scores - med))) or 1.0
     # the speaker's pace: frames a phone, over words that fit well
     paces = [(p.end - p.start) / FRAME_MS / tokens[ti].nphones for ti, p in placed.items() if p.score >= med]
     pace = float(np.median(paces)) if len(paces) >= 20 else 8.0
-    heard = {(x.tok, x.start // 300) for x in anchors}
     by_word: dict[tuple[int, int], list[tuple[int, _Placed]]] = {}
     for ti, p in placed.items():
         t = tokens[ti]
@@ -1392,7 +1391,7 @@ def _assemble(
     out: list[Segment] = []
     for si, s in enumerate(segs):
         words: list[Word] = []
-        ev: dict[str, Any] = {"seg": si, "n": len(s.words), "uncovered": 0.0, "wide": False, "anchored": 0}
+        ev: dict[str, Any] = {"seg": si, "n": len(s.words), "uncovered": 0.0, "wide": False}
         nph: list[int] = []
         zs: list[float] = []
         for wi, w in enumerate(s.words):
@@ -1409,7 +1408,6 @@ def _assemble(
             nph.append(sum(tokens[ti].nphones for ti, _ in tps))
             ev["uncovered"] = max(ev["uncovered"], *(p.uncovered for p in ps_))
             ev["wide"] = ev["wide"] or any(p.wide for p in ps_)
-            ev["anchored"] += any((ti, p.start // 300) in heard or (ti, p.start // 300 + 1) in heard for ti, p in tps)
             # at least 0.001: the decoder put it here, however poorly it fits (0 is kept
             # for words it did not find, which only get times between their neighbours)
             conf = max(0.001, round(1.0 / (1.0 + math.exp(-2.0 * (z + 1.0))), 3))
@@ -1476,7 +1474,7 @@ def _assemble(
         if _FEATURES is not None:
             _FEATURES.append(ev)
         out.append(s.with_times(start, end, words=tuple(words), confidence=conf))
-    return _place_events(out, audio, _activity(audio.db))
+    return _place_events(out, audio, speech)
 
 
 def _trim_limit(abut: bool) -> float:
@@ -1663,7 +1661,7 @@ def quick_match(request: AlignRequest, opts: SpeechOptions | None = None) -> pro
     words = [t.word for t in tokens]
     if not words:
         return probemod.Probe((), 0, 0, 0, 0)
-    extra = {w: "\t".join([ph, *lex.alternates.get(w, [])]) for w, ph in lex.extra.items()}
+    extra = _extra_words(lex)
     dur = request.media.duration
     span = 15_000
     starts = [0] if dur <= 3 * span else [dur // 6 - span // 2, dur // 2 - span // 2, 5 * dur // 6 - span // 2]
@@ -1673,5 +1671,5 @@ def quick_match(request: AlignRequest, opts: SpeechOptions | None = None) -> pro
         for a in starts:
             x = decode_audio(request.media.path, start=max(0, a), duration=dur if dur <= 3 * span else span)
             hyps.append([(w, s - PAD_FRAMES, e - PAD_FRAMES) for w, s, e in rec(_padded(x, opts.dither, a))])
-            windows.append((max(0, a) // FRAME_MS, (max(0, a) + len(x) // 16) // FRAME_MS))
+            windows.append((max(0, a) // FRAME_MS, (max(0, a) + len(x) * 1000 // SAMPLE_RATE) // FRAME_MS))
     return probemod.probe(hyps, windows, words)
