@@ -11,6 +11,7 @@ __version__ = "0.1.0"
 #     tr = clipper.load_transcript("talk.txt")
 #     al = clipper.align_files("talk.txt", "talk.mp4")       # or reference_path="talk.vtt"
 #     clipper.save_alignment(al, "talk.align.json")
+#     clipper.run("talk.mp4", "talk.txt", "out/")              # what `clipper run` does
 #
 # (The function is ``align_files``/``align_transcript``, not ``align``: ``clipper.align`` is the
 # engines' subpackage, and a function of that name would be shadowed by it on import.)
@@ -20,6 +21,7 @@ from .alignfile import save as save_alignment
 from .errors import ClipperError, InputError, MediaError, ParseError
 from .model import Alignment, MediaInfo, Segment, Span, Transcript, Word
 from .pipeline import align_files, align_transcript, load_transcript, summarize
+from .workflow import run
 
 
 def probe_media(path: str) -> MediaInfo:
@@ -50,6 +52,7 @@ __all__ = [
     "load_alignment",
     "load_transcript",
     "probe_media",
+    "run",
     "save_alignment",
     "summarize",
 ]

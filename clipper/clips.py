@@ -569,11 +569,14 @@ def build_requests(
     topics: Sequence[str] = (),
     ranges: Sequence[str] = (),
     min_score: float = 80.0,
+    skipped: list[str] | None = None,
 ) -> list[ClipRequest]:
     """Turn ``--quote``/``--takeaway``/``--topic``/``--range`` values into requests.
 
     A takeaway is ``N`` (its best-evidenced hint) or ``N.K`` (its K-th hint), 1-based; a
-    topic is its number or its title (any words: they are searched as a topic).
+    topic is its number or its title (any words: they are searched as a topic). With a
+    ``skipped`` list, a takeaway that cannot be placed adds its reason there instead of
+    raising (``clipper run`` cuts the others).
 
     Raises:
         InputError: a quote below ``min_score`` (with the nearest matches), a takeaway or
@@ -623,10 +626,14 @@ def build_requests(
                 assert pindex is not None
                 found = locate_topic(pindex, f"{rt.takeaway.title} {rt.takeaway.text}", top=1) if k is None else []
                 if not found:
-                    raise InputError(
+                    why = (
                         f"takeaway {rt.index} ({rt.takeaway.title!r}) cannot be placed: no hint reading has text evidence "
                         "and no passage shares its words; use --quote or --range instead"
                     )
+                    if skipped is None:
+                        raise InputError(why)
+                    skipped.append(why)
+                    continue
                 p = found[0]
             out.append(ClipRequest("takeaway", rt.takeaway.title, p.start, p.end, p.text))
     for t in topics:

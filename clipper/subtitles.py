@@ -185,6 +185,7 @@ class LayoutStats:
     short_cues: int = 0  # shorter than min_duration (no silence to grow into)
     long_lines: int = 0  # over max_chars: a single word longer than a line
     shifted_cues: int = 0  # pushed later to keep the gap (speech times overlapped)
+    words_past_end: int = 0  # in cues pushed past the media's end (crowded text at its very end)
     fps: str = "25/1"
     gap_ms: int = 80
 
@@ -781,8 +782,10 @@ def layout_with_stats(
     ]
     drafts, shifted, no_room = _legal_times(drafts, L)
     _grow(drafts, L, media_end)
+    past_end = 0
     if media_end is not None:
         # nothing is shown past the media's end, whatever the alignment says
+        past_end = sum(len(d.words) for d in drafts if d.start >= media_end)
         drafts = [d for d in drafts if d.start < media_end]
         for d in drafts:
             d.end = min(d.end, media_end)
@@ -803,6 +806,7 @@ def layout_with_stats(
         short_cues=sum(1 for c in cues if c.duration < o.min_duration),
         long_lines=sum(1 for c in cues for line in c.lines if len(line) > o.max_chars),
         shifted_cues=shifted,
+        words_past_end=past_end,
         fps=f"{fps.numerator}/{fps.denominator}",
         gap_ms=L.gap,
     )

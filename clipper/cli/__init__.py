@@ -48,7 +48,7 @@ def _root(
 
 
 # Command modules register themselves on import. A module that is not built yet is skipped.
-for _name in ("inspect_cmd", "align_cmd", "subtitles_cmd", "eval_cmd", "clips_cmd", "export_cmd", "run_cmd"):
+for _name in ("inspect_cmd", "align_cmd", "subtitles_cmd", "eval_cmd", "clips_cmd", "export_cmd", "run_cmd", "batch_cmd"):
     try:
         importlib.import_module(f"{__name__}.{_name}")
     except ModuleNotFoundError as _e:

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import time
-from pathlib import Path
-from typing import Any
-
 import typer
 
 from ..align import ENGINES
-from ..errors import ClipperError, InputError
 from ..timecode import format_clock
 from . import app
 from .align_cmd import summary_line
@@ -24,14 +19,6 @@ _EPILOG = epilog(
         "(NAME from the transcript's file name); a DIR holding earlier results is refused unless --force."
     ),
 )
-
-
-def _stem(path: str) -> str:
-    name = Path(path).name
-    for suf in (".align.json", ".transcript.txt"):
-        if name.endswith(suf):
-            return name[: -len(suf)]
-    return Path(name).stem
 
 
 @app.command(
@@ -56,118 +43,24 @@ def run_command(
     quiet: bool = QUIET,
     as_json: bool = JSON,
 ) -> None:
-    from .. import subtitles
-    from ..alignfile import save
-    from ..clips import PlanOptions, build_requests, plan
-    from ..cut import CutOptions, check_folder, fps_fraction, keyframes_for, make_clips
-    from ..media import probe
-    from ..pipeline import align_files, summarize
-    from ..resolve import resolve_takeaways
+    from ..workflow import OUTPUTS, output_paths, run, stem_of
 
-    if mode not in ("accurate", "fast"):
-        raise InputError(f"--mode {mode!r}: choose accurate or fast")
-    for p, what in ((media, "media"), (transcript, "transcript"), (reference, "reference")):
-        if p is not None and not Path(p).is_file():
-            raise InputError(f"{p}: no such {what} file; check the path")
-    out = Path(output)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"{out}: is a file, expected a folder (-o DIR)")
-    stem = _stem(transcript)
-    paths = {
-        "alignment": out / f"{stem}.align.json",
-        "srt": out / f"{stem}.srt",
-        "vtt": out / f"{stem}.vtt",
-        "chapters": out / f"{stem}.chapters.txt",
-        "edl": out / f"{stem}.edl",
-    }
-    clips_dir = out / "clips"
-    existing = [p for p in paths.values() if p.exists()]
-    if existing and not force:
-        raise InputError(f"{out}: holds earlier results (e.g. {existing[0].name}); pass --force to replace them or choose another -o folder")
-    check_folder(clips_dir, force)
-    info = probe(media)  # a corrupt or stream-less file fails here, before the long work
-    t0 = time.perf_counter()
-    notes: list[str] = []
-    summary: dict[str, Any] = {"output": str(out)}
     with progress(quiet) as bar:
-        al = align_files(transcript, media, reference_path=reference, engine=engine, jobs=jobs, progress=bar, force=force)
-        out.mkdir(parents=True, exist_ok=True)
-        save(al, paths["alignment"], force=force)
-        summary["alignment"] = {**summarize(al), "file": paths["alignment"].name}
-        cues = subtitles.layout(al, subtitles.LayoutOptions())
-        from ..io import write_text
-
-        write_text(paths["srt"], subtitles.compose_srt(cues), force=force)
-        write_text(paths["vtt"], subtitles.compose_vtt(cues), force=force)
-        summary["subtitles"] = {"cues": len(cues), "srt": paths["srt"].name, "vtt": paths["vtt"].name}
-
-        resolved = resolve_takeaways(al)
-        reqs = []
-        for r in resolved:
-            try:
-                reqs += build_requests(al, takeaways=[str(r.index)])
-            except InputError as e:
-                notes.append(f"takeaway {r.index}: no clip ({e})")
-        summary["takeaways"] = [
-            {
-                "index": r.index,
-                "title": r.takeaway.title,
-                "hints": [
-                    {"raw": h.hint.raw, "chosen": format_clock(h.chosen.reading.ms) if h.chosen else None, "confidence": h.confidence}
-                    for h in r.hints
-                ],
-            }
-            for r in resolved
-        ]
-        manifest_path: Path | None = None
-        if reqs:
-            keys = keyframes_for(info, [q.start - handle_before for q in reqs]) if mode == "fast" else None
-            planned = plan(reqs, al, info.duration, PlanOptions(handle_before=handle_before, handle_after=handle_after, mode=mode), fps=fps_fraction(info), keyframes=keys)
-            result = make_clips(al, info, planned, clips_dir, CutOptions(mode=mode, force=force), progress=bar)
-            notes += list(result.notes)
-            manifest_path = clips_dir / "manifest.json"
-            summary["clips"] = {
-                "folder": str(clips_dir),
-                "count": len(result.manifest.clips),
-                "files": [c.file for c in result.manifest.clips],
-                "seconds": round(result.seconds, 2),
-            }
-        else:
-            summary["clips"] = {"folder": None, "count": 0, "files": []}
-            if not resolved:
-                notes.append("the transcript has no takeaways: no clips cut (use 'clipper cut --quote/--topic/--range')")
-
-    try:
-        from .. import export as _export
-    except ImportError:
-        _export = None  # type: ignore[assignment]
-    summary["exports"] = {}
-    if _export is None:
-        notes.append("clipper.export is not available: chapters and EDL skipped")
-    else:
-        for fmt, key, kw in (
-            ("chapters", "chapters", {}),
-            ("edl", "edl", {"clips_manifest": str(manifest_path)} if manifest_path else {}),
-        ):
-            try:
-                _export.write(al, paths[key], fmt, force=force, **kw)  # type: ignore[arg-type]
-                summary["exports"][fmt] = paths[key].name
-            except ClipperError as e:
-                notes.append(f"{fmt} not written: {e}")
-    summary["notes"] = notes
-    summary["seconds"] = round(time.perf_counter() - t0, 2)
+        summary = run(media, transcript, output, reference=reference, engine=engine, mode=mode,
+                      handle_before=handle_before, handle_after=handle_after, jobs=jobs, force=force, progress=bar)  # fmt: skip
     if as_json:
         emit_json(summary)
         return
-    a = summary["alignment"]
+    paths = output_paths(output, stem_of(transcript), OUTPUTS)
+    a, clips = summary["alignment"], summary["clips"]
     lines = [
-        f"clipper: {media} ({format_clock(info.duration)}) + {transcript} -> {out}/",
+        f"clipper: {media} ({format_clock(summary['media_ms'])}) + {transcript} -> {output}",
         f"  alignment  {paths['alignment'].name}: {summary_line(a)}",
-        f"  subtitles  {paths['srt'].name}, {paths['vtt'].name}: {len(cues)} cues",
-        f"  clips      {summary['clips']['count']} in {clips_dir.name}/ (one per takeaway)",
+        f"  subtitles  {paths['srt'].name}, {paths['vtt'].name}: {summary['subtitles']['cues']} cues",
+        f"  clips      {clips['count']} in {paths['clips'].name}/ (one per takeaway)",
     ]
     for fmt, name in summary["exports"].items():
         lines.append(f"  {fmt:<10} {name}")
-    lines += [f"  note: {n}" for n in notes]
+    lines += [f"  note: {n}" for n in summary["notes"]]
     lines.append(f"  done in {summary['seconds']:.1f} s")
     note("\n".join(lines), quiet)

@@ -105,5 +105,7 @@ def subtitles_command(
             extra.append(f"{stats.cps_violations} cues faster than {max_cps:g} cps")
         if stats.notes_no_room:
             extra.append(f"{stats.notes_no_room} notes had no room")
+        if stats.words_past_end:
+            extra.append(f"{stats.words_past_end} words crowded past the media's end, left out")
         more = f" ({'; '.join(extra)})" if extra else ""
         note(f"wrote {output}: {stats.cues} cues{more}", quiet)

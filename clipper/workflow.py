@@ -1,0 +1,237 @@
+"""``clipper run`` as a library call: align, then write what was asked for into one folder.
+
+:func:`run` is what the ``run`` command and every ``batch`` item do; the CLI only parses
+arguments and prints the summary this returns.
+
+>>> OUTPUTS
+('alignment', 'srt', 'vtt', 'clips', 'chapters', 'edl')
+>>> parse_outputs("srt, vtt")
+('srt', 'vtt')
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from .errors import ClipperError, InputError
+from .model import ProgressFn
+
+__all__ = ["OUTPUTS", "output_paths", "parse_outputs", "run", "stem_of"]
+
+PathLike = str | os.PathLike[str]
+
+#: what ``run`` can write; ``clips`` is one clip per takeaway with a manifest, ``edl`` lists
+#: those clips when they were cut (else the takeaway and topic markers)
+OUTPUTS = ("alignment", "srt", "vtt", "clips", "chapters", "edl")
+
+_SUFFIX = {
+    "alignment": ".align.json",
+    "srt": ".srt",
+    "vtt": ".vtt",
+    "chapters": ".chapters.txt",
+    "edl": ".edl",
+}
+
+
+def parse_outputs(value: str | Iterable[str]) -> tuple[str, ...]:
+    """Read an output list (``"srt,vtt"`` or a sequence); ``all`` means every one.
+
+    Raises:
+        InputError: an unknown name (the message lists the known ones).
+    """
+    items = value.split(",") if isinstance(value, str) else list(value)
+    names = [s.strip().lower() for s in items if s.strip()]
+    if not names or names == ["all"]:
+        return OUTPUTS
+    bad = [n for n in names if n not in OUTPUTS]
+    if bad:
+        raise InputError(f"outputs {bad[0]!r}: unknown; choose from {', '.join(OUTPUTS)} or all")
+    return tuple(n for n in OUTPUTS if n in names)  # canonical order, no repeats
+
+
+def stem_of(path: PathLike) -> str:
+    """The name outputs are called by: the transcript's file name without its ending.
+
+    >>> stem_of("talk.transcript.txt"), stem_of("a/b/talk.align.json"), stem_of("x.srt")
+    ('talk', 'talk', 'x')
+    """
+    name = Path(path).name
+    for suf in (".align.json", ".transcript.txt"):
+        if name.endswith(suf):
+            return name[: -len(suf)]
+    return Path(name).stem
+
+
+def output_paths(output: PathLike, stem: str, outputs: Iterable[str] = OUTPUTS) -> dict[str, Path]:
+    """Where each output goes in ``output`` (``clips`` is a folder)."""
+    out = Path(output)
+    return {k: (out / "clips" if k == "clips" else out / f"{stem}{_SUFFIX[k]}") for k in outputs}
+
+
+def _check_output(out: Path, paths: Mapping[str, Path], force: bool) -> None:
+    """Refuse before any slow work: a file where the folder goes, earlier results, no write access."""
+    from .cut import check_folder
+
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out}: is a file, expected a folder (-o DIR)")
+    existing = [p for k, p in paths.items() if k != "clips" and p.exists()]
+    if existing and not force:
+        raise InputError(f"{out}: holds earlier results (e.g. {existing[0].name}); pass --force to replace them or choose another -o folder")
+    if "clips" in paths:
+        check_folder(paths["clips"], force)
+    # nothing is created before the work succeeds; the folder or its nearest existing parent must be writable
+    probe = out
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
+        raise InputError(f"{out}: cannot write there ({probe} is not a writable folder); choose another -o folder")
+
+
+def run(
+    media: PathLike,
+    transcript: PathLike,
+    output: PathLike,
+    *,
+    reference: PathLike | None = None,
+    engine: str = "auto",
+    options: Mapping[str, Any] | None = None,
+    outputs: Iterable[str] = OUTPUTS,
+    mode: str = "accurate",
+    handle_before: int = 250,
+    handle_after: int = 400,
+    jobs: int = 1,
+    force: bool = False,
+    progress: ProgressFn | None = None,
+) -> dict[str, Any]:
+    """Align ``transcript`` to ``media`` and write ``outputs`` into the folder ``output``.
+
+    Files are named by the transcript (``talk.txt`` gives ``talk.align.json``, ``talk.srt``,
+    ...); each is written atomically. Returns the summary ``clipper run --json`` prints:
+    ``alignment`` (:func:`clipper.pipeline.summarize` plus ``file``), ``subtitles``,
+    ``takeaways``, ``clips``, ``exports``, ``notes``, ``seconds`` and ``media_ms``.
+
+    Raises:
+        InputError: a missing input, a bad option, an output folder holding earlier
+            results (without ``force``) or not writable; all before the alignment starts.
+        MismatchError: the transcript does not seem to belong to the media.
+        MediaError: ffmpeg failed.
+    """
+    from . import subtitles
+    from .alignfile import save
+    from .io import write_text
+    from .media import probe
+    from .pipeline import align_files, summarize
+    from .timecode import format_clock
+
+    want = parse_outputs(list(outputs))
+    if mode not in ("accurate", "fast"):
+        raise InputError(f"--mode {mode!r}: choose accurate or fast")
+    for p, what in ((media, "media"), (transcript, "transcript"), (reference, "reference")):
+        if p is not None and not Path(p).is_file():
+            raise InputError(f"{p}: no such {what} file; check the path")
+    out = Path(output)
+    paths = output_paths(out, stem_of(transcript), want)
+    _check_output(out, paths, force)
+    info = probe(media)  # a corrupt or stream-less file fails here, before the long work
+    t0 = time.perf_counter()
+    notes: list[str] = []
+    summary: dict[str, Any] = {"output": str(out), "media_ms": info.duration}
+
+    al = align_files(transcript, media, reference_path=reference, engine=engine, jobs=jobs, options=options, progress=progress, force=force)
+    summary["alignment"] = summarize(al)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError(f"{out}: cannot create the output folder ({e.strerror}); choose another -o folder") from None
+    if "alignment" in paths:
+        save(al, paths["alignment"], force=force)
+        summary["alignment"]["file"] = paths["alignment"].name
+
+    if "srt" in paths or "vtt" in paths:
+        cues = subtitles.layout(al, subtitles.LayoutOptions())
+        for fmt in ("srt", "vtt"):
+            if fmt in paths:
+                text = subtitles.compose_srt(cues) if fmt == "srt" else subtitles.compose_vtt(cues)
+                write_text(paths[fmt], text, force=force)
+        summary["subtitles"] = {"cues": len(cues), **{f: paths[f].name for f in ("srt", "vtt") if f in paths}}
+
+    manifest_path: Path | None = None
+    if "clips" in paths or "edl" in paths:
+        from .resolve import resolve_takeaways
+
+        resolved = resolve_takeaways(al)
+        summary["takeaways"] = [
+            {
+                "index": r.index,
+                "title": r.takeaway.title,
+                "hints": [
+                    {"raw": h.hint.raw, "chosen": format_clock(h.chosen.reading.ms) if h.chosen else None, "confidence": h.confidence}
+                    for h in r.hints
+                ],
+            }
+            for r in resolved
+        ]
+        if "clips" in paths:
+            manifest_path = _cut_takeaways(al, info, [r.index for r in resolved], paths["clips"], summary, notes,
+                                           mode=mode, handle_before=handle_before, handle_after=handle_after,
+                                           force=force, progress=progress)  # fmt: skip
+
+    summary["exports"] = {}
+    from . import export as _export
+
+    for fmt in ("chapters", "edl"):
+        if fmt not in paths:
+            continue
+        kw: dict[str, Any] = {"clips_manifest": str(manifest_path)} if fmt == "edl" and manifest_path else {}
+        try:
+            _export.write(al, paths[fmt], fmt, force=force, **kw)
+            summary["exports"][fmt] = paths[fmt].name
+        except ClipperError as e:
+            notes.append(f"{fmt} not written: {e}")
+    summary["notes"] = notes
+    summary["seconds"] = round(time.perf_counter() - t0, 2)
+    return summary
+
+
+def _cut_takeaways(
+    al: Any,
+    info: Any,
+    indices: list[int],
+    folder: Path,
+    summary: dict[str, Any],
+    notes: list[str],
+    *,
+    mode: str,
+    handle_before: int,
+    handle_after: int,
+    force: bool,
+    progress: ProgressFn | None,
+) -> Path | None:
+    """One clip per takeaway that can be placed; a note for each that cannot."""
+    from .clips import PlanOptions, build_requests, plan
+    from .cut import CutOptions, fps_fraction, keyframes_for, make_clips
+
+    skipped: list[str] = []
+    reqs = build_requests(al, takeaways=[str(i) for i in indices], skipped=skipped) if indices else []
+    notes += [f"no clip: {why}" for why in skipped]
+    if not reqs:
+        summary["clips"] = {"folder": None, "count": 0, "files": []}
+        if not indices:
+            notes.append("the transcript has no takeaways: no clips cut (use 'clipper cut --quote/--topic/--range')")
+        return None
+    keys = keyframes_for(info, [q.start - handle_before for q in reqs]) if mode == "fast" else None
+    planned = plan(reqs, al, info.duration, PlanOptions(handle_before=handle_before, handle_after=handle_after, mode=mode),
+                   fps=fps_fraction(info), keyframes=keys)  # fmt: skip
+    result = make_clips(al, info, planned, folder, CutOptions(mode=mode, force=force), progress=progress)
+    notes += list(result.notes)
+    summary["clips"] = {
+        "folder": str(folder),
+        "count": len(result.manifest.clips),
+        "files": [c.file for c in result.manifest.clips],
+        "seconds": round(result.seconds, 2),
+    }
+    return folder / "manifest.json"
