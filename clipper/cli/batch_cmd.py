@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import signal
 import sys
+import time
 from typing import Any
 
 import typer
 
 from ..align import ENGINES
+from ..timecode import format_clock
 from . import app
 from .common import JSON, QUIET, Command, emit_json, epilog, note, progress
 
@@ -66,19 +68,30 @@ def batch_command(
         raise InputError(f"--engine {engine!r}: choose auto or one of {', '.join(ENGINES)}")
     defaults = Defaults(engine=engine, options=parse_options(option), outputs=parse_outputs(outputs), mode=mode, force=force)
 
+    seen = {"done": 0, "total": 0, "t0": time.monotonic()}
+
     def item_line(r: dict[str, Any]) -> None:
         if quiet or r["status"] == "skipped":
             return
         extra = r["reason"] if r["status"] != "done" else (
             f"{r['engine']}, {r['placed_share']:.0%} placed, {r['speed']}x real time" if r.get("placed_share") is not None else r["engine"]
         )
-        print(f"{r['status']:<6} {r['name']}: {extra}", file=sys.stderr, flush=True)
+        # ETA over the whole batch, by media size still to run (a log has no progress bar)
+        done, total = seen["done"], seen["total"]
+        elapsed = time.monotonic() - seen["t0"]
+        eta = f" [{done * 100 // total}%, ETA {format_clock(int(elapsed * (total - done) / done) * 1000)}]" if 0 < done < total else ""
+        print(f"{r['status']:<6} {r['name']}: {extra}{eta}", file=sys.stderr, flush=True)
 
     old = signal.signal(signal.SIGTERM, _sigterm)
     try:
         with progress(quiet) as bar:
+
+            def track(label: str, done: int, total: int) -> None:
+                seen["done"], seen["total"] = done, total
+                bar(label, done, total)
+
             res = run_batch(source, output, defaults=defaults, jobs=jobs or None, item_jobs=item_jobs, scheduler=scheduler,
-                            retry_failed=retry_failed, progress=bar, on_item=item_line)  # fmt: skip
+                            retry_failed=retry_failed, progress=track, on_item=item_line)  # fmt: skip
     finally:
         signal.signal(signal.SIGTERM, old)
     t = res.totals
