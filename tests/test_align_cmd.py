@@ -111,6 +111,17 @@ def test_refuses_to_overwrite_without_force(files: dict[str, Path], capsys: pyte
         (["--engine", "magic"], "choose one of"),
         (["--segments", "words"], "choose one of"),
         (["--jobs", "0"], "--jobs"),
+        # a setting no engine has, refused before auto listens to the audio
+        (["--option", "windw=3"], "--option windw: no engine has this setting; known: anchor_tolerance"),
+        (["--option", "note_wieght=50"], "did you mean note_weight?"),
+        # each engine refuses what it does not read, and a value of the wrong type
+        (["-e", "uniform", "--option", "sigma=0.3"], "not a setting of the uniform engine; known: note_weight"),
+        (["-e", "uniform", "--option", "note_weight=lots"], "note_weight takes a whole number"),
+        (["-e", "activity", "--option", "beam=1e-60"], "not a setting of the activity engine"),
+        (["-e", "activity", "--option", "kmax=2.5"], "kmax takes a whole number"),
+        (["-e", "speech", "--option", "note_weight=0"], "not a setting of the speech engine"),
+        (["-e", "speech", "--option", "prior=maybe"], "prior takes true/false"),
+        (["-e", "reference", "--option", "matcher=1"], "matcher takes a word"),
     ],
 )
 def test_bad_options(files: dict[str, Path], capsys: pytest.CaptureFixture[str], extra: list[str], what: str) -> None:

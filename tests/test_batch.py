@@ -136,6 +136,11 @@ def test_bad_batch_input_is_one_line_exit_2(tmp_path: Path, capsys: pytest.Captu
     (tmp_path / "empty").mkdir()
     assert main(["batch", str(tmp_path / "empty"), "-o", str(tmp_path / "out")]) == 2
     assert "no media with transcripts" in capsys.readouterr().err
+    # a setting no engine has would fail every item: refused before any
+    src = _folder(tmp_path)
+    assert main(["batch", str(src), "-o", str(tmp_path / "out"), "-O", "note_wieght=3"]) == 2
+    assert "did you mean note_weight?" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
 
 
 # -- running ------------------------------------------------------------------------------

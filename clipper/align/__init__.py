@@ -16,7 +16,7 @@ from typing import Any
 from ..errors import InputError
 from ..model import Alignment, MediaInfo, ProgressFn, Transcript
 
-__all__ = ["Anchor", "AlignRequest", "ENGINES", "align", "available_engines", "choose_engine", "explain_engine"]
+__all__ = ["Anchor", "AlignRequest", "ENGINES", "align", "available_engines", "check_known", "check_options", "choose_engine", "explain_engine", "option_keys", "option_types"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +146,72 @@ def explain_engine(request: AlignRequest) -> tuple[str, str]:
     return "uniform", "no audio engine is installed"
 
 
+def option_types(name: str) -> dict[str, tuple[type, ...]]:
+    """The ``--option`` settings engine ``name`` reads and the types each takes (its module's ``OPTIONS``)."""
+    module = importlib.import_module(ENGINES[name].partition(":")[0])
+    types: dict[str, tuple[type, ...]] = getattr(module, "OPTIONS", {})
+    return types
+
+
+def option_keys(name: str) -> frozenset[str]:
+    """The ``--option`` keys engine ``name`` reads."""
+    return frozenset(option_types(name))
+
+
+def _fits(value: Any, types: tuple[type, ...]) -> bool:
+    """``value`` as ``--option`` parsed it is of one of ``types`` (an int serves a float; 0/1 a switch)."""
+    if isinstance(value, bool):
+        return bool in types
+    if isinstance(value, int):
+        return int in types or float in types or (bool in types and value in (0, 1))
+    if isinstance(value, float):
+        return float in types
+    return isinstance(value, str) and str in types
+
+
+def check_options(name: str, options: Mapping[str, Any], why: str | None = None) -> None:
+    """Refuse keys engine ``name`` does not read: a typo (``note_wieght``) would otherwise be
+    recorded in the alignment as if it had been applied.
+
+    Raises:
+        InputError: an unknown key, with the engine's known ones.
+    """
+    types = option_types(name)
+    keys = frozenset(types)
+    unknown = sorted(k for k in options if k not in keys)
+    if unknown:
+        chosen = f" (auto chose {name}: {why})" if why else ""
+        near = get_close(unknown[0], keys)
+        raise InputError(
+            f"--option {unknown[0]}: not a setting of the {name} engine{chosen}; "
+            + (f"did you mean {near}? " if near else "")
+            + f"known: {', '.join(sorted(keys)) or 'none'}"
+        )
+    for k, v in options.items():
+        if not _fits(v, types[k]):
+            want = " or ".join({bool: "true/false", int: "a whole number", float: "a number", str: "a word"}[t] for t in types[k])
+            raise InputError(f"--option {k}={v}: {k} takes {want}")
+
+
+def check_known(options: Mapping[str, Any]) -> None:
+    """Refuse, before any work, keys that no engine reads (``auto`` has not chosen yet)."""
+    every = frozenset().union(*(option_keys(n) for n in ENGINES))
+    unknown = sorted(k for k in options if k not in every)
+    if unknown:
+        near = get_close(unknown[0], every)
+        raise InputError(
+            f"--option {unknown[0]}: no engine has this setting"
+            + (f"; did you mean {near}?" if near else f"; known: {', '.join(sorted(every))}")
+        )
+
+
+def get_close(word: str, choices: frozenset[str]) -> str | None:
+    import difflib
+
+    got = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.75)
+    return got[0] if got else None
+
+
 def choose_engine(request: AlignRequest) -> str:
     """What ``--engine auto`` picks (see :func:`explain_engine`)."""
     return explain_engine(request)[0]
@@ -156,6 +222,7 @@ def align(request: AlignRequest, engine: str = "auto") -> Alignment:
     the alignment's settings record an automatic choice and its reason (``engine_choice``)."""
     why = None
     name = engine
+    check_known(request.options)
     if engine == "auto":
         name, why = explain_engine(request)
     fn = _load(name)
@@ -164,6 +231,7 @@ def align(request: AlignRequest, engine: str = "auto") -> Alignment:
         raise InputError(f"unknown or unavailable engine {name!r}; choose one of: {known}")
     if request.media is None and request.reference is None:
         raise InputError("no media and no --reference: give a media file or a timed reference track")
+    check_options(name, request.options, why)
     al = fn(request)
     if why is not None:
         from dataclasses import replace

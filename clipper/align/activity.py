@@ -189,6 +189,17 @@ def regions_from_track(track: vadmod.ActivityTrack, min_pause_ms: int = 30, min_
 # --------------------------------------------------------------------------- dynamic program
 
 
+#: the weights ``--option`` may set
+WEIGHT_KEYS = ("sigma", "edge", "skip", "miss", "band", "kmax", "band2", "inner", "inner_ms", "inner_rel_ms", "fit_span")
+#: the ``--option`` settings this engine reads and their types (with a reference in another
+#: language, the cue mapper's too); the weights' types are their fields' (after Weights below)
+OPTIONS: dict[str, tuple[type, ...]] = {
+    "min_pause_ms": (int,), "anchor_tolerance": (int,), "cross_check": (bool,), "confident": (float,),
+    "vad_mode": (int,), "cuemap": (bool,), "cue_band": (int,), "cue_audio": (bool,), "cue_margin_scale": (float,),
+    "cue_dev_ms": (float,),
+}  # fmt: skip
+
+
 @dataclass(frozen=True, slots=True)
 class Weights:
     sigma: float = 0.2  # spread of log(duration / expected)
@@ -208,6 +219,9 @@ class Weights:
     inner: float = 4.0
     inner_ms: int = 500
     inner_rel_ms: int = 150
+
+
+OPTIONS.update({k: (type(Weights.__dataclass_fields__[k].default),) for k in WEIGHT_KEYS})
 
 
 @dataclass(frozen=True, slots=True)
@@ -743,7 +757,7 @@ def _resolve_pins(
 def align_track(request: AlignRequest, track: vadmod.ActivityTrack) -> Alignment:
     """The engine on an activity track already computed (tests, benchmarks, reuse)."""
     opts = request.options
-    w = Weights(**{k: opts[k] for k in ("sigma", "edge", "skip", "miss", "band", "kmax", "band2", "inner", "inner_ms", "inner_rel_ms", "fit_span") if k in opts})
+    w = Weights(**{k: opts[k] for k in WEIGHT_KEYS if k in opts})
     tr = request.transcript
     plan = _plan(tr.segments)
     reg = regions_from_track(track, min_pause_ms=int(opts.get("min_pause_ms", 30)))

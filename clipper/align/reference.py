@@ -147,6 +147,10 @@ DEFAULTS: dict[str, Any] = {
     "matcher": "rapidfuzz",
 }
 
+#: the ``--option`` settings this engine reads, and their types: DEFAULTS' and how far a
+#: refined edge may look; ``refine`` is a switch or a word (ends, starts, both, auto)
+OPTIONS: dict[str, tuple[type, ...]] = {**{k: (type(v),) for k, v in DEFAULTS.items()}, "refine": (str, bool), "refine_far": (int,)}
+
 #: gap between words inside a segment, and the least pause between segments (ms)
 GAP_IN = 40
 MIN_PAUSE = 100

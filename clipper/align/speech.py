@@ -173,6 +173,10 @@ class SpeechOptions:
         return cls(**known)
 
 
+#: the ``--option`` settings this engine reads, and their types: SpeechOptions' fields
+OPTIONS: dict[str, tuple[type, ...]] = {k: (type(f.default),) for k, f in SpeechOptions.__dataclass_fields__.items()}
+
+
 @dataclass(frozen=True, slots=True)
 class Token:
     """One dictionary word to be spoken, and the transcript word it belongs to."""

@@ -25,6 +25,9 @@ __all__ = ["run", "spread_words", "resolve_anchors", "NOTE_WEIGHT"]
 #: weight of a non-speech event ([laughter]) in characters of speech
 NOTE_WEIGHT = 8
 
+#: the ``--option`` settings this engine reads, and their types
+OPTIONS: dict[str, tuple[type, ...]] = {"note_weight": (int,)}
+
 
 def spread_words(words: tuple[Word, ...], start: int, end: int) -> tuple[Word, ...]:
     """Place words over [start, end] by their spoken length (integer ms, monotonic).

@@ -69,7 +69,7 @@ def align_command(
     language: str | None = typer.Option(None, "--language", metavar="LANG", help="Spoken language (e.g. en); default: from the transcript."),
     jobs: int = typer.Option(1, "--jobs", "-j", metavar="N", help="Worker processes an engine may use."),
     option: list[str] = typer.Option(
-        [], "--option", "-O", metavar="KEY=VALUE", help="Engine setting KEY=VALUE (values read as int, float, bool or text); repeatable."
+        [], "--option", "-O", metavar="KEY=VALUE", help="Engine setting KEY=VALUE (values read as int, float, bool or text); repeatable. A key the engine does not read, or a value of the wrong type, is refused."
     ),
     fmt: str | None = typer.Option(None, "--format", "-f", metavar="FORMAT", help=f"Transcript format: {', '.join(FORMATS)} (default: detected)."),
     encoding: str | None = typer.Option(None, "--encoding", metavar="ENCODING", help="Text encoding of transcript and reference (default: UTF-8 or BOM)."),

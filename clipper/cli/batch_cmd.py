@@ -66,7 +66,10 @@ def batch_command(
         raise InputError(f"--mode {mode!r}: choose accurate or fast")
     if engine != "auto" and engine not in ENGINES:
         raise InputError(f"--engine {engine!r}: choose auto or one of {', '.join(ENGINES)}")
+    from ..align import check_known
+
     defaults = Defaults(engine=engine, options=parse_options(option), outputs=parse_outputs(outputs), mode=mode, force=force)
+    check_known(defaults.options)  # a typo would fail every item
 
     seen = {"done": 0, "total": 0, "t0": time.monotonic()}
 
