@@ -11,6 +11,8 @@ so stale clips do not linger beside new ones.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -112,11 +114,6 @@ def check_folder(folder: Path, force: bool) -> list[Path]:
     return old
 
 
-def _tmp(dest: Path) -> Path:
-    # the real extension stays last: ffmpeg picks the container from it
-    return dest.with_name(f".{dest.stem}.part{dest.suffix}")
-
-
 def make_clips(
     alignment: Alignment,
     info: MediaInfo,
@@ -157,105 +154,39 @@ def make_clips(
     entries: list[ManifestClip] = []
     written: list[str] = []
     per_clip: dict[int, tuple[str, ...]] = {}
-    if not options.dry_run and old:
-        for p in old:
-            p.unlink(missing_ok=True)
-    if not options.dry_run:
-        out.mkdir(parents=True, exist_ok=True)
-    for n, c in enumerate(clips, start=1):
-        dest = out / f"{c.name}{ext}"
-        srt_name = vtt_name = None
-        srt_path: Path | None = None
-        if options.subtitles or burn:
-            srt_text, vtt_text = clip_subtitles(alignment, c.span, fps)
-            srt_name, vtt_name = f"{c.name}.srt", f"{c.name}.vtt"
-            srt_path = out / srt_name
+    # Everything is cut into a staging folder and swapped in at the end: an error or Ctrl-C
+    # leaves the folder as it was (earlier clips included), never half a set.
+    staging = None if options.dry_run else _staging(out)
+    work = staging or out
+    try:
+        for n, c in enumerate(clips, start=1):
+            entries.append(_cut_one(alignment, info, c, out, work, options, burn, fps, ext, src, commands, written, per_clip))
+            if progress is not None:
+                progress("cutting", n, len(clips))
+        manifest = Manifest(media=src, fps=fps, mode=options.mode, clips=tuple(entries))
+        supercut = None
+        if options.concat and len(entries) > 1:
+            dest = out / f"{SUPERCUT}{ext}"
+            lst = work / f".{SUPERCUT}.list.txt"
+            args = _media.concat_args(str(lst), str(work / dest.name))
+            commands.append((_media.ffmpeg_binary(), *_media.concat_args(str(lst), str(dest))))
             if not options.dry_run:
-                write_text(srt_path, srt_text, force=True)
-                write_text(out / vtt_name, vtt_text, force=True)
-                written += [srt_name, vtt_name]
-        tmp = _tmp(dest)
-        spec = _media.CutSpec(
-            source=src,
-            dest=str(tmp),
-            start=c.span.start,
-            end=c.span.end,
-            mode=options.mode,
-            video=info.has_video,
-            audio=info.has_audio,
-            fade=options.fade,
-            subtitles=str(srt_path.resolve()) if (burn and srt_path is not None) else None,
-            vertical=options.vertical,
-            x_offset=options.x_offset,
-            width=info.width,
-            height=info.height,
-        )
-        # the command as the user would run it: into the final name
-        shown = _media.cut_args(_replace(spec, dest=str(dest)))
-        commands.append((_media.ffmpeg_binary(), *shown))
-        if not options.dry_run:
-            try:
-                _media.cut(spec)
-                if not tmp.exists() or tmp.stat().st_size == 0:
-                    raise ClipperError(f"ffmpeg wrote nothing for {dest.name}")
-                os.replace(tmp, dest)
-            finally:
-                tmp.unlink(missing_ok=True)
-            written.append(dest.name)
-        span_end = c.span.end
-        clip_notes = c.notes
-        if options.mode == "fast" and not options.dry_run:
-            # a stream copy ends on whole (reordered) frames and audio packets: report
-            # what was cut, not what was asked
-            got = _media.probe(dest).duration
-            if got != c.span.duration:
-                span_end = c.span.start + got
-                clip_notes = (*clip_notes, f"fast mode: end moved {got - c.span.duration:+d} ms (stream copy keeps whole frames)")
-        per_clip[c.index] = clip_notes
-        entries.append(
-            ManifestClip(
-                index=c.index,
-                name=c.name,
-                file=dest.name,
-                label=c.label,
-                kind=c.kind,
-                source_start=c.span.start,
-                source_end=span_end,
-                duration=span_end - c.span.start,
-                requested_start=c.requested.start,
-                requested_end=c.requested.end,
-                handle_before=c.handle_before,
-                handle_after=max(0, span_end - c.content.end),
-                srt=srt_name,
-                vtt=vtt_name,
-                text=c.text,
-            )
-        )
-        if progress is not None:
-            progress("cutting", n, len(clips))
-    manifest = Manifest(media=src, fps=fps, mode=options.mode, clips=tuple(entries))
-    supercut = None
-    if options.concat and len(entries) > 1:
-        dest = out / f"{SUPERCUT}{ext}"
-        lst = out / f".{SUPERCUT}.list.txt"
-        tmp = _tmp(dest)
-        args = _media.concat_args(str(lst), str(tmp))
-        commands.append((_media.ffmpeg_binary(), *_media.concat_args(str(lst), str(dest))))
-        if not options.dry_run:
-            try:
-                lst.write_text(_media.concat_list([str(out / e.file) for e in entries]), encoding="utf-8")
-                _media.run_ffmpeg(args[2:], what="joining the clips")
-                os.replace(tmp, dest)
-            finally:
-                tmp.unlink(missing_ok=True)
-                lst.unlink(missing_ok=True)
-            written.append(dest.name)
-        supercut = dest.name
-    elif options.concat:
-        notes.append("--concat needs two clips or more; nothing joined")
-    if not options.dry_run:
-        save_manifest(manifest, out, force=True)
-        written += [MANIFEST_JSON, MANIFEST_CSV]
+                try:
+                    lst.write_text(_media.concat_list([str(work / e.file) for e in entries]), encoding="utf-8")
+                    _media.run_ffmpeg(args[2:], what="joining the clips")
+                finally:
+                    lst.unlink(missing_ok=True)
+                written.append(dest.name)
+            supercut = dest.name
+        elif options.concat:
+            notes.append("--concat needs two clips or more; nothing joined")
+        if staging is not None:
+            save_manifest(manifest, staging, force=True)
+            written += [MANIFEST_JSON, MANIFEST_CSV]
+            _swap_in(staging, out, old)
+    finally:
+        if staging is not None and staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
     return CutResult(
         manifest=manifest,
         folder=out,
@@ -265,6 +196,106 @@ def make_clips(
         seconds=time.perf_counter() - t0,
         supercut=supercut,
         per_clip_notes=per_clip,
+    )
+
+
+def _staging(out: Path) -> Path:
+    """A fresh folder on ``out``'s file system: inside it when it exists, else beside it."""
+    if out.is_dir():
+        return Path(tempfile.mkdtemp(prefix=".clipper-cut.", dir=out))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{out.name}.part-", dir=out.parent))
+
+
+def _swap_in(staging: Path, out: Path, old: Sequence[Path]) -> None:
+    """Replace the earlier clips (``old``) with the staged set: renames only."""
+    if staging.parent != out:
+        os.replace(staging, out)
+        return
+    for p in old:
+        p.unlink(missing_ok=True)
+    for p in staging.iterdir():
+        os.replace(p, out / p.name)
+    staging.rmdir()
+
+
+def _cut_one(
+    alignment: Alignment,
+    info: MediaInfo,
+    c: PlannedClip,
+    out: Path,
+    work: Path,
+    options: CutOptions,
+    burn: bool,
+    fps: tuple[int, int] | None,
+    ext: str,
+    src: str,
+    commands: list[tuple[str, ...]],
+    written: list[str],
+    per_clip: dict[int, tuple[str, ...]],
+) -> ManifestClip:
+    """Cut one clip (and its subtitles) into ``work``; its command names the final path in ``out``."""
+    dest = out / f"{c.name}{ext}"
+    srt_name = vtt_name = None
+    srt_path: Path | None = None
+    if options.subtitles or burn:
+        srt_text, vtt_text = clip_subtitles(alignment, c.span, fps)
+        srt_name, vtt_name = f"{c.name}.srt", f"{c.name}.vtt"
+        srt_path = work / srt_name
+        if not options.dry_run:
+            write_text(srt_path, srt_text, force=True)
+            write_text(work / vtt_name, vtt_text, force=True)
+            written += [srt_name, vtt_name]
+    tmp = work / dest.name
+    spec = _media.CutSpec(
+        source=src,
+        dest=str(tmp),
+        start=c.span.start,
+        end=c.span.end,
+        mode=options.mode,
+        video=info.has_video,
+        audio=info.has_audio,
+        fade=options.fade,
+        subtitles=str(srt_path.resolve()) if (burn and srt_path is not None) else None,
+        vertical=options.vertical,
+        x_offset=options.x_offset,
+        width=info.width,
+        height=info.height,
+    )
+    # the command as the user would run it: into the final name
+    shown = _media.cut_args(_replace(spec, dest=str(dest)))
+    commands.append((_media.ffmpeg_binary(), *shown))
+    if not options.dry_run:
+        _media.cut(spec)
+        if not tmp.exists() or tmp.stat().st_size == 0:
+            raise ClipperError(f"ffmpeg wrote nothing for {dest.name}")
+        written.append(dest.name)
+    span_end = c.span.end
+    clip_notes = c.notes
+    if options.mode == "fast" and not options.dry_run:
+        # a stream copy ends on whole (reordered) frames and audio packets: report
+        # what was cut, not what was asked
+        got = _media.probe(tmp).duration
+        if got != c.span.duration:
+            span_end = c.span.start + got
+            clip_notes = (*clip_notes, f"fast mode: end moved {got - c.span.duration:+d} ms (stream copy keeps whole frames)")
+    per_clip[c.index] = clip_notes
+    return ManifestClip(
+        index=c.index,
+        name=c.name,
+        file=dest.name,
+        label=c.label,
+        kind=c.kind,
+        source_start=c.span.start,
+        source_end=span_end,
+        duration=span_end - c.span.start,
+        requested_start=c.requested.start,
+        requested_end=c.requested.end,
+        handle_before=c.handle_before,
+        handle_after=max(0, span_end - c.content.end),
+        srt=srt_name,
+        vtt=vtt_name,
+        text=c.text,
     )
 
 

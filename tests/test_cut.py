@@ -155,4 +155,29 @@ def test_failed_cut_leaves_no_partial_clip(media: dict[str, Path], tmp_path: Pat
     bad = MediaInfo(str(media["bad"]), 6000, has_audio=True, has_video=True, fps_num=25, fps_den=1)
     with pytest.raises(MediaError):
         make_clips(_al(bad), bad, clips, tmp_path / "f", CutOptions())
-    assert [p.name for p in (tmp_path / "f").iterdir() if p.suffix == ".mp4"] == []
+    assert not (tmp_path / "f").exists() and list(tmp_path.iterdir()) == []  # no folder, no staging left
+
+
+def test_a_failed_or_interrupted_recut_keeps_the_earlier_clips(media: dict[str, Path], tmp_path: Path):
+    """--force replaces the earlier set only once the new one is whole: a cut that fails, or
+    is interrupted (Ctrl-C) after its first clip, leaves the folder exactly as it was."""
+    out = tmp_path / "o"
+    assert _cut(media, out, "--range", "1-2", "--range", "3-4") == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    info = probe(media["av"])
+    clips = plan([ClipRequest("range", "r", 500, 1500), ClipRequest("range", "s", 2500, 3500)], _al(info), info.duration, PlanOptions())
+    bad = MediaInfo(str(media["bad"]), 6000, has_audio=True, has_video=True, fps_num=25, fps_den=1)
+    with pytest.raises(MediaError):
+        make_clips(_al(bad), bad, clips, out, CutOptions(force=True))
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+    def ctrl_c(label: str, done: int, total: int) -> None:
+        raise KeyboardInterrupt  # what Ctrl-C raises, here after the first clip is cut
+
+    with pytest.raises(KeyboardInterrupt):
+        make_clips(_al(info), info, clips, out, CutOptions(force=True), progress=ctrl_c)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    # and a whole recut replaces the set
+    make_clips(_al(info), info, clips, out, CutOptions(force=True))
+    assert sorted(c["name"] for c in _clips(out)) == [c.name for c in clips]
+    assert not any(p.name.startswith("01-range-0-01") for p in out.iterdir())
