@@ -233,6 +233,11 @@ def align(request: AlignRequest, engine: str = "auto") -> Alignment:
         raise InputError("no media and no --reference: give a media file or a timed reference track")
     check_options(name, request.options, why)
     al = fn(request)
+    if request.anchors and not getattr(importlib.import_module(ENGINES[name].partition(":")[0]), "PINS_ANCHORS", False):
+        # an engine that places by evidence stronger than a user's time: check them against it
+        from .anchors import check_result
+
+        al = check_result(al, request.anchors)
     if why is not None:
         from dataclasses import replace
 

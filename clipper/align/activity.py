@@ -189,6 +189,9 @@ def regions_from_track(track: vadmod.ActivityTrack, min_pause_ms: int = 30, min_
 # --------------------------------------------------------------------------- dynamic program
 
 
+#: this engine pins ``request.anchors`` itself, where the audio agrees (:func:`_resolve_pins`)
+PINS_ANCHORS = True
+
 #: the weights ``--option`` may set
 WEIGHT_KEYS = ("sigma", "edge", "skip", "miss", "band", "kmax", "band2", "inner", "inner_ms", "inner_rel_ms", "fit_span")
 #: the ``--option`` settings this engine reads and their types (with a reference in another
@@ -877,9 +880,11 @@ def run(request: AlignRequest) -> Alignment:
     """Place the transcript by speech activity and length (see the module docstring)."""
     opts = request.options
     if request.reference is not None and bool(opts.get("cuemap", True)):
+        from .anchors import check_result
         from .cuemap import run_cuemap
 
-        return run_cuemap(request)
+        # cues carry times of their own: anchors are checked against them, not pinned
+        return check_result(run_cuemap(request), request.anchors)
     if request.media is None:
         raise AlignmentError("the activity engine needs media (or a --reference track to map cues from)")
     track = vadmod.frame_activity(

@@ -28,12 +28,18 @@ from typing import NamedTuple
 from rapidfuzz import fuzz, process
 
 from ..errors import InputError
-from ..model import Transcript
+from ..model import Alignment, Transcript
 from ..text import norm_tokens
 from ..timecode import parse_clock
 from . import Anchor
 
-__all__ = ["ResolvedAnchor", "Conflict", "resolve_anchors", "check_anchors", "parse_anchor", "consistent"]
+__all__ = ["ResolvedAnchor", "Conflict", "resolve_anchors", "check_anchors", "parse_anchor", "consistent", "check_result",
+           "CONFLICT_CONFIDENCE", "TOLERANCE"]
+
+#: an anchor this far (ms) from where an engine starts its segment disagrees with the evidence
+TOLERANCE = 1500
+#: a segment whose anchor the evidence contradicts is at most this sure: one of the two is wrong
+CONFLICT_CONFIDENCE = 0.3
 
 
 class ResolvedAnchor(NamedTuple):
@@ -184,3 +190,50 @@ def check_anchors(
             if t is not None and abs(t - r.ms) > tolerance:
                 out.append(Conflict(r.anchor, "evidence", r.segment, f"anchor {r.anchor.text!r}@{r.ms} ms: the evidence puts it at {t} ms"))
     return out
+
+
+def check_result(alignment: Alignment, anchors: Sequence[Anchor], tolerance: int = TOLERANCE) -> Alignment:
+    """Anchors against an engine that places by stronger evidence than a time a user read
+    somewhere (speech recognition, a timed reference): never obeyed blindly, never ignored.
+
+    An anchor within ``tolerance`` of its segment's start *confirms* it (the evidence's time
+    is kept: it is the more precise); one farther away is a *conflict*: reported, and the
+    segment's confidence capped at :data:`CONFLICT_CONFIDENCE`, since one of the two is
+    wrong; one that names an unplaced segment, is out of order or matches no segment is
+    reported and not used. ``stats["anchors"]`` lists every anchor with its status.
+    """
+    from dataclasses import replace
+
+    if not anchors:
+        return alignment
+    segs = list(alignment.segments)
+    unmatched: list[Conflict] = []
+    duration = alignment.media.duration if alignment.media is not None else None
+    resolved = resolve_anchors(alignment.transcript, list(anchors), duration=duration, unmatched=unmatched)
+    order = {id(c.anchor) for c in check_anchors(resolved) if c.kind == "order"}
+    info: list[dict[str, object]] = [{"text": c.anchor.text, "ms": c.anchor.ms, "status": "unmatched"} for c in unmatched]
+    warnings = [f"{c.message}; not used" for c in unmatched]
+    for r in resolved:
+        seg = segs[r.segment]
+        row: dict[str, object] = {"text": r.anchor.text, "ms": r.ms, "segment": r.segment, "engine_ms": seg.start}
+        if id(r.anchor) in order:
+            row["status"] = "order"
+            warnings.append(f"anchor conflict: {r.anchor.text!r}@{r.ms} ms is out of order with the other anchors; not used")
+        elif seg.start is None:
+            row["status"] = "unplaced"
+            warnings.append(f"anchor {r.anchor.text!r}@{r.ms} ms names a segment the media was not found to hold; reported, not used")
+        elif abs(seg.start - r.ms) <= tolerance:
+            row["status"] = "confirmed"
+        else:
+            row["status"] = "conflict"
+            warnings.append(
+                f"anchor conflict: {seg.text[:40]!r} anchored at {r.ms} ms, but the {alignment.engine} engine puts it at "
+                f"{seg.start} ms; its confidence is capped at {CONFLICT_CONFIDENCE} (check the anchor or the media)"
+            )
+            if seg.confidence is not None and seg.confidence > CONFLICT_CONFIDENCE:
+                segs[r.segment] = replace(seg, confidence=CONFLICT_CONFIDENCE)
+        info.append(row)
+    stats = dict(alignment.stats)
+    stats["anchors"] = info
+    stats["warnings"] = [*stats.get("warnings", ()), *warnings]
+    return replace(alignment, transcript=replace(alignment.transcript, segments=tuple(segs)), stats=stats)

@@ -25,6 +25,9 @@ __all__ = ["run", "spread_words", "resolve_anchors", "NOTE_WEIGHT"]
 #: weight of a non-speech event ([laughter]) in characters of speech
 NOTE_WEIGHT = 8
 
+#: this engine pins ``request.anchors`` itself (the others are checked against the result)
+PINS_ANCHORS = True
+
 #: the ``--option`` settings this engine reads, and their types
 OPTIONS: dict[str, tuple[type, ...]] = {"note_weight": (int,)}
 
