@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
+from .errors import InputError
+
 __all__ = [
     "ms_from_seconds",
     "format_srt",
@@ -24,6 +26,7 @@ __all__ = [
     "ms_to_frames",
     "frames_to_ms",
     "format_smpte",
+    "parse_fps",
 ]
 
 
@@ -114,3 +117,55 @@ def format_smpte(frames: int, fps: Fraction, drop_frame: bool = False) -> str:
     mm, ss = divmod(rem, 60)
     sep = ";" if drop_frame else ":"
     return f"{hh:02d}:{mm:02d}:{ss:02d}{sep}{ff:02d}"
+
+
+#: NTSC rates as people write them
+_NTSC = {
+    "23.976": (24000, 1001),
+    "23.98": (24000, 1001),
+    "29.97": (30000, 1001),
+    "47.952": (48000, 1001),
+    "59.94": (60000, 1001),
+    "119.88": (120000, 1001),
+}
+
+
+def parse_fps(text: str | float | int | Fraction | tuple[int, int]) -> tuple[int, int]:
+    """A frame rate as ``(num, den)``: ``"25"``, ``"29.97"`` (= 30000/1001), ``"24000/1001"``.
+
+    >>> parse_fps("29.97")
+    (30000, 1001)
+    >>> parse_fps("25")
+    (25, 1)
+    >>> parse_fps("24000/1001")
+    (24000, 1001)
+
+    Raises:
+        InputError: not a positive frame rate.
+    """
+    if isinstance(text, tuple):
+        num, den = text
+        fr = Fraction(num, den)
+    elif isinstance(text, Fraction):
+        fr = text
+    else:
+        s = str(text).strip()
+        if s in _NTSC:
+            return _NTSC[s]
+        try:
+            if "/" in s:
+                a, b = s.split("/", 1)
+                fr = Fraction(int(a), int(b))
+            else:
+                fr = Fraction(s)
+        except (ValueError, ZeroDivisionError):
+            raise InputError(
+                f"--fps {text!r}: not a frame rate; give e.g. 25, 29.97, 23.976 or 24000/1001"
+            ) from None
+        # NTSC rates written with more digits (29.970, 59.9401...) mean the same thing
+        for num, den in _NTSC.values():
+            if abs(float(fr) - num / den) < 0.0015 and fr.denominator != 1:
+                return num, den
+    if fr <= 0 or fr > 1000:
+        raise InputError(f"--fps {text}: frame rate must be between 0 and 1000")
+    return fr.numerator, fr.denominator

@@ -303,6 +303,15 @@ def test_cli_options_reach_the_layout(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "[applause]" not in out.read_text(encoding="utf-8")
 
 
+@pytest.mark.parametrize("typed", ["29.97", "29.970", "30000/1001", "29.97002997"])
+def test_one_frame_rate_reading_for_subtitles_and_export(typed: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # --fps 29.970 once meant 2997/100 here and 30000/1001 in export
+    assert main(["subtitles", str(INPUT), "-o", str(tmp_path / "o.srt"), "--fps", typed, "--json", "-q"]) == 0
+    assert json.loads(capsys.readouterr().out)["fps"] == "30000/1001"
+    assert main(["export", str(INPUT), "-f", "fcpxml", "-o", str(tmp_path / "o.fcpxml"), "--fps", typed, "--json", "-q"]) == 0
+    assert json.loads(capsys.readouterr().out)["fps_fraction"] == [30000, 1001]
+
+
 @pytest.mark.parametrize(
     "args, words",
     [

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 import typer
 
-from ..errors import InputError
+from ..timecode import parse_fps
 from . import app
 from .common import FORCE, JSON, QUIET, Command, emit_json, epilog, note
 
@@ -15,32 +13,6 @@ _EPILOG = epilog(
     "clipper subtitles talk.align.json -o talk.vtt --karaoke",
     "clipper subtitles talk.align.json -o talk.srt --max-chars 37 \\\n    --max-cps 20 --fps 24000/1001 --notes drop",
 )
-
-# NTSC rates people type as decimals
-_NTSC = {"23.976": (24000, 1001), "23.98": (24000, 1001), "29.97": (30000, 1001), "47.952": (48000, 1001),
-         "59.94": (60000, 1001), "119.88": (120000, 1001)}
-
-
-def parse_fps(text: str) -> tuple[int, int]:
-    """``25``, ``25/1``, ``24000/1001`` or ``29.97`` -> (num, den).
-
-    >>> parse_fps("24000/1001"), parse_fps("29.97"), parse_fps("25")
-    ((24000, 1001), (30000, 1001), (25, 1))
-    """
-    t = text.strip()
-    if t in _NTSC:
-        return _NTSC[t]
-    try:
-        if "/" in t:
-            a, b = t.split("/", 1)
-            f = Fraction(int(a), int(b))
-        else:
-            f = Fraction(t).limit_denominator(1001)
-    except (ValueError, ZeroDivisionError):
-        raise InputError(f"--fps {text!r}: not a frame rate; give e.g. 25, 29.97 or 24000/1001") from None
-    if f <= 0:
-        raise InputError(f"--fps {text!r}: must be positive")
-    return f.numerator, f.denominator
 
 
 @app.command(

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from ..errors import InputError
 from ..model import Alignment, Segment
-from ..timecode import format_smpte, ms_to_frames
+from ..timecode import format_smpte, ms_to_frames, parse_fps
 from ._positions import Position, positions
 from .manifest import ManifestClip, load_manifest
 
@@ -24,57 +24,6 @@ __all__ = ["Rate", "Marker", "Plan", "parse_fps", "build_plan", "export_rate", "
 
 #: used when neither --fps, the manifest nor the media say (PAL, a safe editing default)
 DEFAULT_FPS = (25, 1)
-
-_NTSC = {
-    "23.976": (24000, 1001),
-    "23.98": (24000, 1001),
-    "29.97": (30000, 1001),
-    "47.952": (48000, 1001),
-    "59.94": (60000, 1001),
-    "119.88": (120000, 1001),
-}
-
-
-def parse_fps(text: str | float | int | Fraction | tuple[int, int]) -> tuple[int, int]:
-    """A frame rate as ``(num, den)``: ``"25"``, ``"29.97"`` (= 30000/1001), ``"24000/1001"``.
-
-    >>> parse_fps("29.97")
-    (30000, 1001)
-    >>> parse_fps("25")
-    (25, 1)
-    >>> parse_fps("24000/1001")
-    (24000, 1001)
-
-    Raises:
-        InputError: not a positive frame rate.
-    """
-    if isinstance(text, tuple):
-        num, den = text
-        fr = Fraction(num, den)
-    elif isinstance(text, Fraction):
-        fr = text
-    else:
-        s = str(text).strip()
-        if s in _NTSC:
-            return _NTSC[s]
-        try:
-            if "/" in s:
-                a, b = s.split("/", 1)
-                fr = Fraction(int(a), int(b))
-            else:
-                fr = Fraction(s)
-        except (ValueError, ZeroDivisionError):
-            raise InputError(
-                f"--fps {text!r}: not a frame rate; give e.g. 25, 29.97, 23.976 or 24000/1001"
-            ) from None
-        # NTSC rates written with more digits (29.970, 59.9401...) mean the same thing
-        for num, den in _NTSC.values():
-            if abs(float(fr) - num / den) < 0.0015 and fr.denominator != 1:
-                return num, den
-    if fr <= 0 or fr > 1000:
-        raise InputError(f"--fps {text}: frame rate must be between 0 and 1000")
-    return fr.numerator, fr.denominator
-
 
 @dataclass(frozen=True, slots=True)
 class Rate:
