@@ -238,7 +238,7 @@ def decode_audio(
 from dataclasses import dataclass  # noqa: E402  (kept with the section that uses it)
 
 __all__ += [
-    "VIDEO_CODEC", "AUDIO_CODEC", "filter_escape", "CutSpec", "cut_args", "cut", "concat_list",
+    "VIDEO_CODEC", "AUDIO_CODEC", "CutSpec", "cut_args", "cut", "concat_list",
     "concat_args", "keyframes_near", "stream_starts", "burn_support",
 ]
 
@@ -252,18 +252,6 @@ def _sec(ms: int) -> str:
     sign = "-" if ms < 0 else ""
     ms = abs(ms)
     return f"{sign}{ms // 1000}.{ms % 1000:03d}"
-
-
-def filter_escape(value: str) -> str:
-    """Escape a filter option value (e.g. a path) for an ``-vf`` filtergraph string.
-
-    Two levels, as ffmpeg-filters(1) "Notes on filtergraph escaping" describes: first the
-    option value (``\\``, ``'``, ``:``), then the graph (``\\ ' [ ] , ;``).
-    """
-    v = value.replace("\\", "\\\\").replace("'", "\\'").replace(":", "\\:")
-    for ch in ("\\", "'", "[", "]", ",", ";"):
-        v = v.replace(ch, "\\" + ch)
-    return v
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,8 +295,21 @@ class CutSpec:
             raise InputError(f"{self.source}: has no video, so subtitles cannot be burnt in nor cropped; drop --burn/--vertical")
 
 
-def _video_filters(spec: CutSpec) -> list[str]:
-    vf: list[str] = []
+def video_graph(spec: CutSpec) -> tuple[str, str] | None:
+    r"""The picture's filter graph for ``spec`` (crop, burnt-in subtitles, fades) and the
+    label of its output, or None when the picture passes unfiltered.
+
+    Built with ffmpeg-python, which escapes every option value twice as
+    ffmpeg-filters(1) "Notes on filtergraph escaping" requires: a subtitle path such as
+    ``a'b,c;[d]:e.srt`` is a file name, never more graph (tests/test_cut.py).
+
+    >>> print(*video_graph(CutSpec("in.mp4", "o.mp4", 0, 2000, subtitles="/x/it's, [a].srt")))
+    [0:v]subtitles=filename=/x/it\\\'s\, \[a\].srt[s0] [s0]
+    """
+    import ffmpeg  # ffmpeg-python: graphs only; clipper runs the binary itself
+
+    v = ffmpeg.input(spec.source).video
+    plain = v
     if spec.vertical:
         if spec.height:
             cw = (spec.height * 9 // 16) // 2 * 2
@@ -316,20 +317,19 @@ def _video_filters(spec: CutSpec) -> list[str]:
                 raise InputError(f"{spec.source}: the picture ({spec.width}x{spec.height}) is narrower than 9:16; drop --vertical")
             room = (spec.width or cw) - cw
             x = room // 2 if spec.x_offset is None else min(max(0, spec.x_offset), room)
-            vf.append(f"crop={cw}:{spec.height}:{x}:0")
+            v = v.filter("crop", cw, spec.height, x, 0)
         else:
-            x_expr = "(iw-ow)/2" if spec.x_offset is None else f"min({spec.x_offset}\\,iw-ow)"
-            vf.append(f"crop=trunc(ih*9/16/2)*2:ih:{x_expr}:0")
+            v = v.filter("crop", "trunc(ih*9/16/2)*2", "ih", "(iw-ow)/2" if spec.x_offset is None else f"min({spec.x_offset},iw-ow)", 0)
     if spec.subtitles:
-        opt = f"subtitles=filename={filter_escape(spec.subtitles)}"
-        if spec.fonts_dir:
-            opt += f":fontsdir={filter_escape(spec.fonts_dir)}"
-        vf.append(opt)
+        v = v.filter("subtitles", filename=spec.subtitles, **({"fontsdir": spec.fonts_dir} if spec.fonts_dir else {}))
     if spec.fade:
         d = spec.end - spec.start
         f = min(spec.fade, d // 2)
-        vf.append(f"fade=t=in:st=0:d={_sec(f)},fade=t=out:st={_sec(d - f)}:d={_sec(f)}")
-    return vf
+        v = v.filter("fade", t="in", st=0, d=_sec(f)).filter("fade", t="out", st=_sec(d - f), d=_sec(f))
+    if v is plain:
+        return None
+    args = ffmpeg.output(v, spec.dest).get_args()
+    return args[args.index("-filter_complex") + 1], args[args.index("-map") + 1]
 
 
 def cut_args(spec: CutSpec) -> list[str]:
@@ -340,7 +340,10 @@ def cut_args(spec: CutSpec) -> list[str]:
     """
     d = spec.end - spec.start
     args = ["-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-ss", _sec(spec.start), "-i", spec.source, "-t", _sec(d)]
-    if spec.video:
+    graph = video_graph(spec) if spec.video and spec.mode != "fast" else None
+    if graph is not None:
+        args += ["-filter_complex", graph[0], "-map", graph[1]]
+    elif spec.video:
         args += ["-map", "0:v:0"]
     if spec.audio:
         args += ["-map", "0:a:0"]
@@ -352,9 +355,6 @@ def cut_args(spec: CutSpec) -> list[str]:
     else:
         if spec.video:
             args += list(spec.video_codec)
-            vf = _video_filters(spec)
-            if vf:
-                args += ["-vf", ",".join(vf)]
         if spec.audio:
             args += list(spec.audio_codec)
             if spec.fade:
@@ -459,13 +459,12 @@ def burn_support(fonts_dir: str | None = None) -> tuple[bool, str]:
     with tempfile.TemporaryDirectory(prefix="clipper-burn-") as tmp:
         srt = Path(tmp) / "probe.srt"
         srt.write_text("1\n00:00:00,000 --> 00:00:01,000\nTest\n", encoding="utf-8")
-        opt = f"subtitles=filename={filter_escape(str(srt))}"
-        if fonts_dir:
-            opt += f":fontsdir={filter_escape(fonts_dir)}"
-        argv = [
-            ffmpeg_binary(), "-nostdin", "-hide_banner", "-loglevel", "verbose", "-f", "lavfi", "-i",
-            "color=c=black:s=64x64:d=0.1", "-vf", opt, "-frames:v", "1", "-f", "null", "-",
-        ]
+        import ffmpeg  # ffmpeg-python builds (and escapes) the graph, as for real cuts
+
+        v = ffmpeg.input("color=c=black:s=64x64:d=0.1", f="lavfi").video
+        v = v.filter("subtitles", filename=str(srt), **({"fontsdir": fonts_dir} if fonts_dir else {}))
+        out = ffmpeg.output(v, "-", f="null", **{"frames:v": 1})
+        argv = [ffmpeg_binary(), "-nostdin", "-hide_banner", "-loglevel", "verbose", *out.get_args()]
         proc = subprocess.run(argv, capture_output=True)
     err = proc.stderr.decode("utf-8", "replace")
     if proc.returncode != 0:

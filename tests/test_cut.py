@@ -181,3 +181,30 @@ def test_a_failed_or_interrupted_recut_keeps_the_earlier_clips(media: dict[str, 
     make_clips(_al(info), info, clips, out, CutOptions(force=True))
     assert sorted(c["name"] for c in _clips(out)) == [c.name for c in clips]
     assert not any(p.name.startswith("01-range-0-01") for p in out.iterdir())
+
+
+def _frame(path: Path, at: float) -> bytes:
+    got = subprocess.run([ffmpeg_binary(), "-nostdin", "-loglevel", "error", "-ss", f"{at:.3f}", "-i", str(path), "-frames:v", "1",
+                          "-f", "rawvideo", "-pix_fmt", "gray", "-"], capture_output=True, check=True)  # fmt: skip
+    return got.stdout
+
+
+def test_hostile_folder_names_cannot_inject_into_the_filter_graph(media: dict[str, Path], tmp_path: Path):
+    """The burnt-in subtitle file lives in the output folder: quotes, commas, semicolons,
+    brackets, colons, equals signs and backslashes in its path stay a file name (the graph
+    is built and escaped by ffmpeg-python), and the subtitles are really drawn."""
+    from clipper.media import burn_support
+
+    if not burn_support(None)[0]:
+        pytest.skip(f"this ffmpeg cannot burn subtitles: {burn_support(None)[1]}")
+    hostile = tmp_path / "x'; y,[z]:w=v\\q [out] ;movie=o.mp4"
+    plain = tmp_path / "plain"
+    assert _cut(media, hostile, "--quote", "hello there world", "--quote", "goodbye now", "--burn", "--concat") == 0
+    assert _cut(media, plain, "--quote", "hello there world") == 0
+    (burnt, second), (clean,) = _clips(hostile), _clips(plain)
+    assert burnt["file"] == clean["file"]
+    # the concat list names the clips by their hostile paths too
+    assert abs(probe(hostile / "supercut.mp4").duration - burnt["duration"] - second["duration"]) <= 80
+    # a cue is on screen from the first word: the burnt picture differs from the plain one
+    assert _frame(hostile / burnt["file"], 0.6) != _frame(plain / clean["file"], 0.6)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([hostile.name, "plain"])
