@@ -47,13 +47,9 @@ def _root(
     """clipper: transcripts onto timelines, subtitles and clips."""
 
 
-# Command modules register themselves on import. A module that is not built yet is skipped.
+# Command modules register themselves on import, in the order --help lists them.
 for _name in ("inspect_cmd", "align_cmd", "subtitles_cmd", "eval_cmd", "clips_cmd", "export_cmd", "run_cmd", "batch_cmd"):
-    try:
-        importlib.import_module(f"{__name__}.{_name}")
-    except ModuleNotFoundError as _e:
-        if _e.name != f"{__name__}.{_name}":
-            raise
+    importlib.import_module(f"{__name__}.{_name}")
 
 
 def _setup_logging(argv: list[str]) -> None:

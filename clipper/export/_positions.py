@@ -1,20 +1,24 @@
 """Where takeaways and topics sit on the timeline, for markers and chapters.
 
 Resolving a takeaway's timestamp hints by evidence lives in ``clipper.resolve`` and
-locating a topic's passages in ``clipper.search``; exports only read their answers.
-Both are looked up at call time through :func:`_locate`, the one place to change when
-their interfaces settle. Until they exist (or if they fail on an odd alignment) a simple
-fallback is used: a takeaway sits at its first hint reading inside the media, a topic at
-the segment that best matches its title (rapidfuzz).
+locating a topic's passages in ``clipper.search``; exports only read their answers
+(:func:`_locate`). Where they have no answer (a takeaway whose hints have no text
+evidence, topics none of which is found) a simple fallback is used: a takeaway sits at its
+first hint reading inside the media, a topic at the segment that best matches its title
+(rapidfuzz).
 """
 
 from __future__ import annotations
 
-import importlib
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..model import Alignment, Segment
+
+if TYPE_CHECKING:
+    from ..resolve import ResolvedTakeaway
+    from ..search import Passage
 
 __all__ = ["Position", "positions", "takeaway_positions", "topic_positions"]
 
@@ -49,45 +53,32 @@ def topic_positions(al: Alignment) -> list[Position]:
 
 
 def _locate(al: Alignment) -> tuple[list[Position | None], list[Position | None]]:
-    """Takeaway and topic positions: from clipper.resolve / clipper.search when present.
+    """Takeaway and topic positions from clipper.resolve and clipper.search.
 
-    This is deliberately the only function that knows those modules' names and shapes:
-    ``resolve_takeaways(al, index=...)`` gives each takeaway's ``best`` hint and its
-    ``chosen.reading.ms``; ``locate_topic(index, title)`` gives passages best first, and the
-    topic's marker goes at the first of them (where it is discussed most).
+    Each takeaway's marker goes where its best-evidenced hint resolves
+    (``resolve_takeaways``); each topic's at the first of its passages (``locate_topic``,
+    where it is discussed most). Only the refusals those functions document are caught: a
+    topic with no content words, an alignment with nothing placed; anything else is a bug
+    and surfaces.
     """
-    takeaways: list[Position | None] | None = None
-    topics: list[Position | None] | None = None
-    search = _optional_module("clipper.search")
-    resolve = _optional_module("clipper.resolve")
-    index: Any = None
-    if search is not None and hasattr(search, "PassageIndex"):
+    from .. import resolve, search
+    from ..errors import InputError
+
+    index = search.PassageIndex(al)
+    takeaways = _from_resolve(al, resolve.resolve_takeaways(al, index=index))
+    topics: list[Position | None] = []
+    for i, tp in enumerate(al.transcript.topics, 1):
         try:
-            index = search.PassageIndex(al)
-        except Exception:  # noqa: BLE001 - an odd alignment must not break an export; fall back
-            index = None
-    if resolve is not None and hasattr(resolve, "resolve_takeaways"):
-        try:
-            resolved = resolve.resolve_takeaways(al, index=index) if index is not None else resolve.resolve_takeaways(al)
-            takeaways = _from_resolve(al, resolved)
-        except Exception:  # noqa: BLE001 - see above
-            takeaways = None
-    if search is not None and hasattr(search, "locate_topic"):
-        topics = []
-        for i, tp in enumerate(al.transcript.topics, 1):
-            try:
-                passages = list(search.locate_topic(index if index is not None else al, tp.title))
-            except Exception:  # noqa: BLE001 - a topic with no content words, nothing placed
-                passages = []
-            if passages:
-                start = _refine(al, search, passages[0], tp.title)
-                topics.append(Position("topic", i, tp.title, start, None, "", "search"))
-            else:
-                topics.append(None)
+            passages = search.locate_topic(index, tp.title)
+        except InputError:  # no content words in the title, or nothing placed
+            passages = []
+        if passages:
+            start = _refine(al, passages[0], tp.title)
+            topics.append(Position("topic", i, tp.title, start, None, "", "search"))
+        else:
+            topics.append(None)
     if takeaways is None:
         takeaways = _fallback_takeaways(al)
-    if topics is None:
-        topics = _fallback_topics(al)
     # a topic search that found nothing at all (e.g. a transcript without placed text)
     # still deserves the plain fuzzy fallback
     if al.transcript.topics and all(t is None for t in topics):
@@ -95,56 +86,39 @@ def _locate(al: Alignment) -> tuple[list[Position | None], list[Position | None]
     return takeaways, topics
 
 
-# --- the other modules, when they are there -------------------------------------------------
-
-
-def _optional_module(name: str) -> Any:
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as e:
-        if e.name == name:
-            return None
-        raise
-
-
-def _from_resolve(al: Alignment, results: Any) -> list[Position | None] | None:
-    results = list(results)
+def _from_resolve(al: Alignment, results: Sequence[ResolvedTakeaway]) -> list[Position | None] | None:
     if len(results) != len(al.transcript.takeaways):
         return None
     out: list[Position | None] = []
     for i, (tk, res) in enumerate(zip(al.transcript.takeaways, results, strict=True), 1):
-        best = getattr(res, "best", None)
-        chosen = getattr(best, "chosen", None)
-        reading = getattr(chosen, "reading", None)
-        ms = getattr(reading, "ms", None)
-        if not isinstance(ms, int):
+        best = res.best
+        if best is None or best.chosen is None:
             out.append(None)
             continue
-        out.append(Position("takeaway", i, tk.title, ms, None, tk.text, "resolve"))
+        out.append(Position("takeaway", i, tk.title, best.chosen.reading.ms, None, tk.text, "resolve"))
     return out
 
 
-def _refine(al: Alignment, search: Any, passage: Any, title: str) -> int:
+def _refine(al: Alignment, passage: Passage, title: str) -> int:
     """Where in a passage (a window of ~45 s) the topic's words first show up.
 
     The segment (with its neighbour) sharing the most of the title's terms wins, the
     earliest on a tie; the passage's start when none shares any.
     """
-    try:
-        want = set(search.terms(title))
-        segs = al.segments
-        best: tuple[int, int] | None = None
-        for j in range(int(passage.first), int(passage.last) + 1):
-            s = segs[j]
-            if s.start is None:
-                continue
-            nxt = segs[j + 1].text if j + 1 < len(segs) else ""
-            hits = len(want & set(search.terms(f"{s.text} {nxt}")))
-            if hits and (best is None or hits > best[0]):
-                best = (hits, s.start)
-        return best[1] if best is not None else int(passage.start)
-    except Exception:  # noqa: BLE001 - a shape we do not know: the passage start is still right
-        return int(passage.start)
+    from ..search import terms
+
+    want = set(terms(title))
+    segs = al.segments
+    best: tuple[int, int] | None = None
+    for j in range(passage.first, passage.last + 1):
+        s = segs[j]
+        if s.start is None:
+            continue
+        nxt = segs[j + 1].text if j + 1 < len(segs) else ""
+        hits = len(want & set(terms(f"{s.text} {nxt}")))
+        if hits and (best is None or hits > best[0]):
+            best = (hits, s.start)
+    return best[1] if best is not None else passage.start
 
 
 # --- fallbacks ------------------------------------------------------------------------------
