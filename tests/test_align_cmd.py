@@ -216,3 +216,20 @@ def test_engine_warnings_reach_stderr(files: dict[str, Path], capsys: pytest.Cap
     assert rc == 0
     err = capsys.readouterr().err
     assert "clipper: warning: anchor 'good morning'" in err and "outside the media" in err
+
+
+def test_a_reference_run_never_loads_numpy() -> None:
+    """docs/design.md: `clipper align --reference` (auto included) does not pay for numpy."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    code = (
+        "import sys\n"
+        "from clipper.pipeline import align_files\n"
+        "al = align_files('tests/data/reference/seed_6min.txt', reference_path='tests/data/reference/seed_6min.youtube.vtt')\n"
+        "print(al.engine, 'numpy' in sys.modules)\n"
+    )
+    got = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert got.stdout.split() == ["reference", "False"]

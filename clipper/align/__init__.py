@@ -111,7 +111,7 @@ def explain_engine(request: AlignRequest) -> tuple[str, str]:
         # a reference in another language (the original captions of a translation) shares
         # almost no words with the transcript: map segments to its cues by length instead
         if "activity" in have:
-            from .cuemap import shared_word_ratio
+            from ..text import shared_word_ratio  # numpy-free: a reference run never loads it
 
             ratio = shared_word_ratio(request.transcript, request.reference)
             if ratio < 0.1:
@@ -176,6 +176,8 @@ def check_options(name: str, options: Mapping[str, Any], why: str | None = None)
     Raises:
         InputError: an unknown key, with the engine's known ones.
     """
+    if not options:
+        return
     types = option_types(name)
     keys = frozenset(types)
     unknown = sorted(k for k in options if k not in keys)
@@ -195,6 +197,8 @@ def check_options(name: str, options: Mapping[str, Any], why: str | None = None)
 
 def check_known(options: Mapping[str, Any]) -> None:
     """Refuse, before any work, keys that no engine reads (``auto`` has not chosen yet)."""
+    if not options:
+        return  # nothing to check: no engine module is imported for it
     every = frozenset().union(*(option_keys(n) for n in ENGINES))
     unknown = sorted(k for k in options if k not in every)
     if unknown:

@@ -29,8 +29,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import AlignmentError
-from ..model import Alignment, Segment, Transcript
-from ..text import norm_tokens
+from ..model import Alignment, Segment
+from ..text import shared_word_ratio
 from . import AlignRequest
 from .activity import units
 from .uniform import spread_words
@@ -48,37 +48,6 @@ class Bead:
     segs: tuple[int, ...]
     cues: tuple[int, ...]
     cost: float = 0.0
-
-
-def shared_word_ratio(transcript: Transcript, reference: Transcript, sample: int = 4000) -> float:
-    """Share of the transcript's word types (up to ``sample``) that occur in the reference.
-
-    Same-language captions share most words (> 0.5 even for noisy ASR); a translation
-    shares almost none (names at most).
-
-    >>> from clipper.model import Segment, Word
-    >>> t = Transcript((Segment(0, "hello world", (Word("hello"), Word("world"))),))
-    >>> r = Transcript((Segment(0, "你好 世界", (Word("你好"), Word("世界"))),))
-    >>> shared_word_ratio(t, r), shared_word_ratio(t, t)
-    (0.0, 1.0)
-    """
-    ref_types: set[str] = set()
-    for s in reference.segments:
-        ref_types.update(norm_tokens(s.spoken_text if s.words else s.text))
-    types: list[str] = []
-    seen: set[str] = set()
-    for s in transcript.segments:
-        for k in norm_tokens(s.spoken_text):
-            if k not in seen:
-                seen.add(k)
-                types.append(k)
-                if len(types) >= sample:
-                    break
-        if len(types) >= sample:
-            break
-    if not types:
-        return 0.0
-    return sum(1 for k in types if k in ref_types) / len(types)
 
 
 def _seg_units(s: Segment) -> float:
