@@ -50,3 +50,18 @@ def test_round_trip_first_word_at_the_handle(run_dir: Path, tmp_path: Path):
     al = align_files(txt, run_dir / "clips" / c["file"], engine=engine)
     first = next(w for s in al.segments for w in s.words if w.start is not None)
     assert abs(first.start - c["handle_before"]) <= 100, (first, c["handle_before"])  # type: ignore[operator]
+
+
+def test_run_writes_only_the_outputs_asked_for(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    media, transcript = SAMPLES / "interview.mp4", SAMPLES / "interview.txt"
+    out = tmp_path / "o"
+    assert main(["run", str(media), str(transcript), "-o", str(out), "-e", "uniform", "--outputs", "srt,chapters", "-q",
+                 "-O", "note_weight=4", "--json"]) == 0  # fmt: skip
+    summary = json.loads(capsys.readouterr().out)
+    assert sorted(p.name for p in out.iterdir()) == ["interview.chapters.txt", "interview.srt"]
+    assert summary["exports"] == {"chapters": "interview.chapters.txt"} and "clips" not in summary
+    # a bad output name or engine setting is refused before anything is written
+    for extra, words in ((["--outputs", "srt,pdf"], "unknown; choose from"), (["-O", "note_wieght=4"], "did you mean note_weight")):
+        assert main(["run", str(media), str(transcript), "-o", str(tmp_path / "p"), "-e", "uniform", "-q", *extra]) == 2
+        assert words in capsys.readouterr().err
+        assert not (tmp_path / "p").exists()

@@ -27,7 +27,7 @@ from .report import row, write_reports
 from .runner import Outcome, Task, cores, execute, pool_size, run_task
 from .state import Record, State
 
-__all__ = ["BatchResult", "Defaults", "Item", "discover", "run_batch", "MARKER"]
+__all__ = ["BatchResult", "Defaults", "Item", "discover", "run_batch", "MARKER", "STATE_DIR"]
 
 #: a file inside every item folder the batch writes: the item's key (whose folder it is)
 MARKER = ".clipper-item"
@@ -159,5 +159,3 @@ def run_batch(
         reports = write_reports(out, ordered, totals)
     return BatchResult(ordered, totals, reports, interrupted)
 
-
-__all__ += ["STATE_DIR"]

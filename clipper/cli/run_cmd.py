@@ -14,6 +14,7 @@ _EPILOG = epilog(
     "clipper run talk.mp4 talk.txt -o out/",
     "clipper run talk.mp4 talk.txt --reference talk.youtube.vtt -o out/",
     "clipper run talk.mp4 longcut.txt -o out/ --mode fast --json",
+    "clipper run talk.mp4 talk.txt -o out/ --outputs alignment,srt,vtt",
     notes=(
         "DIR gets NAME.align.json, NAME.srt, NAME.vtt, NAME.chapters.txt, NAME.edl and clips/ "
         "(NAME from the transcript's file name); a DIR holding earlier results is refused unless --force."
@@ -39,26 +40,32 @@ def run_command(
     handle_before: int = typer.Option(250, "--handle-before", metavar="MS", help="ms kept before a clip's first word."),
     handle_after: int = typer.Option(400, "--handle-after", metavar="MS", help="ms kept after a clip's last word."),
     jobs: int = typer.Option(1, "--jobs", "-j", metavar="N", help="Worker processes the engine may use."),
+    option: list[str] = typer.Option([], "--option", "-O", metavar="KEY=VALUE", help="Engine setting KEY=VALUE, as for 'clipper align'; repeatable."),
+    outputs: str = typer.Option("all", "--outputs", metavar="LIST", help="What to write: all, or some of alignment,srt,vtt,clips,chapters,edl."),
     force: bool = typer.Option(False, "--force", help="Replace earlier results; align a transcript or reference that does not seem to belong to the media (confidences capped at 0.1)."),
     quiet: bool = QUIET,
     as_json: bool = JSON,
 ) -> None:
-    from ..workflow import OUTPUTS, output_paths, run, stem_of
+    from ..pipeline import parse_options
+    from ..workflow import output_paths, parse_outputs, run, stem_of
 
+    want = parse_outputs(outputs)
     with progress(quiet) as bar:
-        summary = run(media, transcript, output, reference=reference, engine=engine, mode=mode,
-                      handle_before=handle_before, handle_after=handle_after, jobs=jobs, force=force, progress=bar)  # fmt: skip
+        summary = run(media, transcript, output, reference=reference, engine=engine, options=parse_options(option), outputs=want,
+                      mode=mode, handle_before=handle_before, handle_after=handle_after, jobs=jobs, force=force, progress=bar)  # fmt: skip
     if as_json:
         emit_json(summary)
         return
-    paths = output_paths(output, stem_of(transcript), OUTPUTS)
-    a, clips = summary["alignment"], summary["clips"]
+    paths = output_paths(output, stem_of(transcript), want)
     lines = [
         f"clipper: {media} ({format_clock(summary['media_ms'])}) + {transcript} -> {output}",
-        f"  alignment  {paths['alignment'].name}: {summary_line(a)}",
-        f"  subtitles  {paths['srt'].name}, {paths['vtt'].name}: {summary['subtitles']['cues']} cues",
-        f"  clips      {clips['count']} in {paths['clips'].name}/ (one per takeaway)",
+        f"  alignment  {paths['alignment'].name if 'alignment' in paths else '(not written)'}: {summary_line(summary['alignment'])}",
     ]
+    if "subtitles" in summary:
+        names = ", ".join(paths[f].name for f in ("srt", "vtt") if f in paths)
+        lines.append(f"  subtitles  {names}: {summary['subtitles']['cues']} cues")
+    if "clips" in summary:
+        lines.append(f"  clips      {summary['clips']['count']} in {paths['clips'].name}/ (one per takeaway)")
     for fmt, name in summary["exports"].items():
         lines.append(f"  {fmt:<10} {name}")
     lines += [f"  note: {n}" for n in summary["notes"]]
