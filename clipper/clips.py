@@ -21,22 +21,25 @@ Clip names are readable and unique: ``01-turned-down-openai``.
 
 from __future__ import annotations
 
-import csv
-import io as _io
-import json
 import math
-import os
 import re
 import unicodedata
 from bisect import bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from fractions import Fraction
-from pathlib import Path
-from typing import Any
 
-from .errors import InputError, ParseError
-from .io import read_text, write_text
+from .errors import InputError
+from .manifest import (  # the one manifest model (clipper.manifest); named here for cut's callers
+    MANIFEST_CSV,
+    MANIFEST_JSON,
+    Manifest,
+    ManifestClip,
+    load_manifest,
+    manifest_to_csv,
+    manifest_to_json,
+    save_manifest,
+)
 from .model import Alignment, Segment, Span, Transcript, Word
 from .search import timed_words
 from .timecode import format_clock
@@ -63,8 +66,6 @@ __all__ = [
 ]
 
 KINDS = ("quote", "takeaway", "topic", "range")
-MANIFEST_JSON = "manifest.json"
-MANIFEST_CSV = "manifest.csv"
 #: how far back (ms) fast mode may go for a keyframe that is not inside a word
 FAST_MAX_BACK = 15_000
 _SENTENCE_END = re.compile(r"[.!?\u2026\u3002\uff01\uff1f][\"'\u201d\u2019)\]]*$")
@@ -418,105 +419,6 @@ def clip_alignment(alignment: Alignment, span: Span) -> Alignment:
     tr = Transcript(tuple(segs), meta=dict(alignment.transcript.meta))
     media = replace(alignment.media, duration=dur, start_time=0) if alignment.media is not None else None
     return Alignment(tr, engine=alignment.engine, media=media, settings=dict(alignment.settings), stats={"clip_of": [span.start, span.end]})
-
-
-# --------------------------------------------------------------------------------------
-# manifest
-
-@dataclass(frozen=True, slots=True)
-class ManifestClip:
-    index: int
-    name: str
-    file: str
-    label: str
-    kind: str
-    source_start: int
-    source_end: int
-    duration: int
-    requested_start: int
-    requested_end: int
-    handle_before: int
-    handle_after: int
-    srt: str | None
-    vtt: str | None
-    text: str
-
-
-_FIELDS = [f for f in ManifestClip.__dataclass_fields__]
-_INT_FIELDS = {"index", "source_start", "source_end", "duration", "requested_start", "requested_end", "handle_before", "handle_after"}
-_SECONDS = ["source_start", "source_end", "duration", "requested_start", "requested_end"]
-
-
-@dataclass(frozen=True, slots=True)
-class Manifest:
-    """Every clip made into one folder: ``manifest.json`` (and ``manifest.csv``)."""
-
-    media: str
-    fps: tuple[int, int] | None
-    mode: str
-    clips: tuple[ManifestClip, ...] = field(default_factory=tuple)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "clipper_manifest": 1,
-            "media": self.media,
-            "fps": list(self.fps) if self.fps else None,
-            "mode": self.mode,
-            "clips": [{k: getattr(c, k) for k in _FIELDS} for c in self.clips],
-        }
-
-
-def manifest_to_json(m: Manifest) -> str:
-    return json.dumps(m.to_dict(), ensure_ascii=False, indent=2) + "\n"
-
-
-def manifest_to_csv(m: Manifest) -> str:
-    """One row a clip: the JSON's clip fields, then the times again in seconds."""
-    buf = _io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(_FIELDS + [f"{k}_s" for k in _SECONDS])
-    for c in m.clips:
-        row: list[Any] = ["" if getattr(c, k) is None else getattr(c, k) for k in _FIELDS]
-        row += [f"{getattr(c, k) / 1000:.3f}" for k in _SECONDS]
-        w.writerow(row)
-    return buf.getvalue()
-
-
-def manifest_from_dict(d: Any, path: str | None = None) -> Manifest:
-    if not isinstance(d, dict) or d.get("clipper_manifest") != 1:
-        raise ParseError(path, "not a clipper clip manifest (no 'clipper_manifest': 1); make one with 'clipper cut'")
-    try:
-        clips = tuple(ManifestClip(**{k: c.get(k) for k in _FIELDS}) for c in d["clips"])
-        for c in clips:
-            for k in _INT_FIELDS:
-                if not isinstance(getattr(c, k), int):
-                    raise TypeError(f"clip {c.index}: {k} is not an integer")
-        fps = tuple(d["fps"]) if d.get("fps") else None
-        return Manifest(str(d["media"]), (int(fps[0]), int(fps[1])) if fps else None, str(d["mode"]), clips)
-    except (KeyError, TypeError, ValueError, IndexError) as e:
-        raise ParseError(path, f"malformed clip manifest ({type(e).__name__}: {e})") from None
-
-
-def load_manifest(path: str | os.PathLike[str]) -> Manifest:
-    """Read ``manifest.json`` (or the folder holding it)."""
-    p = Path(path)
-    if p.is_dir():
-        p = p / MANIFEST_JSON
-    text = read_text(p)
-    try:
-        d = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ParseError(str(p), f"not valid JSON ({e.msg})", line=e.lineno) from None
-    return manifest_from_dict(d, str(p))
-
-
-def save_manifest(m: Manifest, folder: str | os.PathLike[str], force: bool = False) -> tuple[Path, Path]:
-    """Write ``manifest.json`` and ``manifest.csv`` into ``folder`` (atomically)."""
-    f = Path(folder)
-    return (
-        write_text(f / MANIFEST_JSON, manifest_to_json(m), force=force),
-        write_text(f / MANIFEST_CSV, manifest_to_csv(m), force=force),
-    )
 
 
 def clip_subtitles(alignment: Alignment, span: Span, fps: tuple[int, int] | None = None) -> tuple[str, str]:

@@ -172,7 +172,7 @@ def make_clips(
             commands.append((_media.ffmpeg_binary(), *_media.concat_args(str(lst), str(dest))))
             if not options.dry_run:
                 try:
-                    lst.write_text(_media.concat_list([str(work / e.file) for e in entries]), encoding="utf-8")
+                    lst.write_text(_media.concat_list([str(work / e.file) for e in entries if e.file]), encoding="utf-8")
                     _media.run_ffmpeg(args[2:], what="joining the clips")
                 finally:
                     lst.unlink(missing_ok=True)
@@ -288,7 +288,6 @@ def _cut_one(
         kind=c.kind,
         source_start=c.span.start,
         source_end=span_end,
-        duration=span_end - c.span.start,
         requested_start=c.requested.start,
         requested_end=c.requested.end,
         handle_before=c.handle_before,

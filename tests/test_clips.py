@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from fractions import Fraction
 
 import pytest
@@ -22,7 +23,7 @@ from clipper.clips import (
     save_manifest,
     slug,
 )
-from clipper.errors import InputError
+from clipper.errors import InputError, ParseError
 from clipper.model import Alignment, MediaInfo, Segment, Transcript, Word
 
 # Two segments; pauses: 100 ms inside the first sentence, 600 ms between them.
@@ -153,8 +154,10 @@ def test_clip_alignment_and_subtitles_are_rebased_to_zero():
 
 
 def _manifest() -> Manifest:
-    c = ManifestClip(1, "01-a", "01-a.mp4", 'Say "hi", ok', "quote", 1000, 4000, 3000, 1250, 3600, 250, 400, "01-a.srt", "01-a.vtt", "hi, there")
-    return Manifest("/abs/x.mp4", (25, 1), "accurate", (c,))
+    c = ManifestClip(index=1, name="01-a", file="01-a.mp4", label='Say "hi", ok', kind="quote", source_start=1000, source_end=4000,
+                     requested_start=1250, requested_end=3600, handle_before=250, handle_after=400, srt="01-a.srt",
+                     vtt="01-a.vtt", text="hi, there")  # fmt: skip
+    return Manifest(media="/abs/x.mp4", fps=(25, 1), mode="accurate", clips=(c,))
 
 
 def test_manifest_round_trip_and_csv(tmp_path):
@@ -168,7 +171,6 @@ def test_manifest_round_trip_and_csv(tmp_path):
         "handle_before,handle_after,srt,vtt,text,source_start_s,source_end_s,duration_s,requested_start_s,requested_end_s\n"
         '1,01-a,01-a.mp4,"Say ""hi"", ok",quote,1000,4000,3000,1250,3600,250,400,01-a.srt,01-a.vtt,"hi, there",1.000,4.000,3.000,1.250,3.600\n'
     )
-    import json
 
     d = json.loads((tmp_path / "manifest.json").read_text())
     assert list(d) == ["clipper_manifest", "media", "fps", "mode", "clips"]
@@ -198,3 +200,17 @@ def test_fast_mode_skips_a_keyframe_inside_a_word():
         [ClipRequest("quote", "q", 1500, 2000)], AL, 6000, PlanOptions(mode="fast", sentence_words=0), fps=Fraction(25), keyframes=[0, 1200, 4000]
     )
     assert c.span.start == 0
+
+
+def test_one_manifest_model_for_cutting_and_exporting(tmp_path):
+    """clips.py and export/manifest.py once had a manifest each, validated differently."""
+    import clipper.clips
+    import clipper.export
+    import clipper.manifest
+
+    for name in ("Manifest", "ManifestClip", "load_manifest"):
+        assert getattr(clipper.clips, name) is getattr(clipper.manifest, name) is getattr(clipper.export, name)
+    bad = json.dumps({"clipper_manifest": 1, "media": "/x.mp4", "clips": [{"name": "a", "source_start": 4000, "source_end": 1000}]})
+    (tmp_path / "manifest.json").write_text(bad, encoding="utf-8")
+    with pytest.raises(ParseError, match="0 <= start < end"):
+        clipper.clips.load_manifest(tmp_path)

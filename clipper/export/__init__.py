@@ -32,7 +32,7 @@ from . import edl as _edl
 from . import fcpxml as _fcpxml
 from . import otio as _otio
 from . import xmeml as _xmeml
-from ._plan import ManifestLike, Marker, Plan, Rate, build_plan, export_rate, parse_fps
+from ._plan import Marker, Plan, Rate, build_plan, export_rate, parse_fps
 from .manifest import Manifest, ManifestClip, load_manifest, parse_manifest
 
 __all__ = [
@@ -108,7 +108,7 @@ def export(
     alignment: Alignment,
     fmt: str,
     *,
-    clips_manifest: ManifestLike | str | os.PathLike[str] | None = None,
+    clips_manifest: Manifest | str | os.PathLike[str] | None = None,
     fps: str | float | Fraction | tuple[int, int] | None = None,
     drop_frame: bool = False,
     media: str | None = None,
@@ -154,7 +154,7 @@ def compose(
     alignment: Alignment,
     fmt: str,
     *,
-    clips_manifest: ManifestLike | str | os.PathLike[str] | None = None,
+    clips_manifest: Manifest | str | os.PathLike[str] | None = None,
     fps: str | float | Fraction | tuple[int, int] | None = None,
     drop_frame: bool = False,
     media: str | None = None,
@@ -168,7 +168,7 @@ def write(
     path: str | os.PathLike[str],
     fmt: str,
     *,
-    clips_manifest: ManifestLike | str | os.PathLike[str] | None = None,
+    clips_manifest: Manifest | str | os.PathLike[str] | None = None,
     fps: str | float | Fraction | tuple[int, int] | None = None,
     drop_frame: bool = False,
     force: bool = False,

@@ -8,19 +8,18 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from ..errors import InputError
+from ..manifest import Manifest, ManifestClip, load_manifest
 from ..model import Alignment, Segment
 from ..timecode import format_smpte, ms_to_frames, parse_fps
 from ._positions import Position, positions
-from .manifest import ManifestClip, load_manifest
 
-__all__ = ["Rate", "Marker", "Plan", "parse_fps", "build_plan", "export_rate", "DEFAULT_FPS", "ManifestLike"]
+__all__ = ["Rate", "Marker", "Plan", "parse_fps", "build_plan", "export_rate", "DEFAULT_FPS"]
 
 #: used when neither --fps, the manifest nor the media say (PAL, a safe editing default)
 DEFAULT_FPS = (25, 1)
@@ -111,16 +110,6 @@ class Marker:
         return "BLUE" if self.kind == "takeaway" else "GREEN"
 
 
-class ManifestLike(Protocol):
-    """Anything shaped like :class:`Manifest` (e.g. ``clipper.clips``' own reader)."""
-
-    @property
-    def media(self) -> str | None: ...
-
-    @property
-    def clips(self) -> Sequence[Any]: ...
-
-
 @dataclass(frozen=True, slots=True)
 class Plan:
     """Everything a writer needs, in ms (and the rate to turn ms into frames)."""
@@ -181,27 +170,10 @@ class Plan:
         return out
 
 
-def _as_manifest(m: ManifestLike | str | os.PathLike[str] | None) -> Any:
-    if m is None:
-        return None
-    if isinstance(m, (str, os.PathLike)):
-        return load_manifest(m)
-    return m
-
-
-def _clip_of(c: Any, i: int) -> ManifestClip:
-    if isinstance(c, ManifestClip):
-        return c
-    return ManifestClip(
-        index=int(getattr(c, "index", i)),
-        name=str(getattr(c, "name", f"clip-{i:02d}")),
-        source_start=int(c.source_start),
-        source_end=int(c.source_end),
-        label=str(getattr(c, "label", "") or ""),
-        kind=str(getattr(c, "kind", "range") or "range"),
-        file=getattr(c, "file", None),
-        text=str(getattr(c, "text", "") or ""),
-    )
+def _as_manifest(m: Manifest | str | os.PathLike[str] | None) -> Manifest | None:
+    if m is None or isinstance(m, Manifest):
+        return m
+    return load_manifest(m)
 
 
 def _resolve_media(path: str | None, base_dir: str | os.PathLike[str] | None) -> str | None:
@@ -221,12 +193,12 @@ def _clean_name(s: str) -> str:
     return re.sub(r"\s+", " ", s).strip()
 
 
-def _rate(al: Alignment, man: Any, fps: Any, drop_frame: bool, notes: list[str]) -> Rate:
+def _rate(al: Alignment, man: Manifest | None, fps: Any, drop_frame: bool, notes: list[str]) -> Rate:
     mi = al.media
     if fps is not None:
         num, den = parse_fps(fps)
-    elif man is not None and getattr(man, "fps", None):
-        num, den = parse_fps(tuple(man.fps))
+    elif man is not None and man.fps:
+        num, den = parse_fps(man.fps)
     elif mi is not None and mi.fps_num and mi.fps_den:
         num, den = mi.fps_num, mi.fps_den
     else:
@@ -238,7 +210,7 @@ def _rate(al: Alignment, man: Any, fps: Any, drop_frame: bool, notes: list[str])
 def export_rate(
     al: Alignment,
     *,
-    clips_manifest: ManifestLike | str | os.PathLike[str] | None = None,
+    clips_manifest: Manifest | str | os.PathLike[str] | None = None,
     fps: str | float | Fraction | tuple[int, int] | None = None,
     drop_frame: bool = False,
 ) -> Rate:
@@ -249,7 +221,7 @@ def export_rate(
 def build_plan(
     al: Alignment,
     *,
-    clips_manifest: ManifestLike | str | os.PathLike[str] | None = None,
+    clips_manifest: Manifest | str | os.PathLike[str] | None = None,
     fps: str | float | Fraction | tuple[int, int] | None = None,
     drop_frame: bool = False,
     media: str | None = None,
@@ -266,7 +238,7 @@ def build_plan(
     mi = al.media
     rate = _rate(al, man, fps, drop_frame, notes)
 
-    media_path = media or (getattr(man, "media", None) if man is not None else None) or (mi.path if mi else None)
+    media_path = media or (man.media if man is not None else None) or (mi.path if mi else None)
     media_path = _resolve_media(media_path, base_dir)
     if media_path and not Path(media_path).exists():
         notes.append(f"media file {media_path} does not exist here; the export points at it anyway (or pass --media)")
@@ -277,9 +249,9 @@ def build_plan(
 
     clips: tuple[ManifestClip, ...] = ()
     if man is not None:
-        clips = tuple(_clip_of(c, i) for i, c in enumerate(man.clips, 1))
+        clips = man.clips
         if not clips:
-            raise InputError(f"{getattr(man, 'path', None) or 'manifest'}: has no clips; nothing to export")
+            raise InputError(f"{man.path or 'manifest'}: has no clips; nothing to export")
         if duration is not None:
             for c in clips:
                 if c.source_end > duration + 1000 // max(1, rate.nominal):
