@@ -21,10 +21,12 @@ from fractions import Fraction
 
 from .model import Hint, Reading
 
-__all__ = ["parse_hint", "find_hints", "strip_hints", "HINT_RE"]
+__all__ = ["parse_hint", "find_hints", "strip_hints", "readings_for", "HINT_RE", "CLOCK_RE"]
 
-#: a bracketed clock as LongCut writes it: [mm:ss], [hh:mm:ss], optional fraction
-HINT_RE = re.compile(r"\[\s*(\d{1,3}(?::\d{1,2}){1,2}(?:[.,]\d{1,3})?)\s*\]")
+#: a clock as LongCut writes it: mm:ss or hh:mm:ss, optional fraction
+CLOCK_RE = re.compile(r"\d{1,3}(?::\d{1,2}){1,2}(?:[.,]\d{1,3})?")
+#: ... in brackets: [mm:ss], [hh:mm:ss]
+HINT_RE = re.compile(r"\[\s*(" + CLOCK_RE.pattern + r")\s*\]")
 _TRAILING_HINTS_RE = re.compile(r"(?:[\s,;]*" + HINT_RE.pattern + r")+[\s,;]*$")
 
 
@@ -43,7 +45,7 @@ def parse_hint(raw: str) -> Hint:
     body = raw.strip()
     if body.startswith("[") and body.endswith("]"):
         body = body[1:-1].strip()
-    if not re.fullmatch(r"\d{1,3}(?::\d{1,2}){1,2}(?:[.,]\d{1,3})?", body):
+    if not CLOCK_RE.fullmatch(body):
         raise ValueError(f"not a timestamp hint: {raw!r}")
     body = body.replace(",", ".")
     fields = body.split(":")
@@ -70,6 +72,21 @@ def parse_hint(raw: str) -> Hint:
             seen.add(r.ms)
             unique.append(r)
     return Hint(raw=raw.strip(), readings=tuple(unique))
+
+
+def readings_for(raw: str) -> tuple[Reading, ...]:
+    """The readings of the first clock in ``raw`` (a hint stored without its readings), or ().
+
+    >>> [(r.ms, r.form) for r in readings_for("at [01:21:09]")], readings_for("[01:75:00]")
+    ([(4869000, 'h:mm:ss'), (81000, 'mm:ss+field')], ())
+    """
+    m = CLOCK_RE.search(raw)
+    if m is None:
+        return ()
+    try:
+        return parse_hint(m.group(0)).readings
+    except ValueError:
+        return ()
 
 
 def find_hints(text: str) -> list[Hint]:

@@ -20,43 +20,19 @@ different timeline, so "near" grows with the time: ``max(150 s, 12 %)`` either s
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
+from .hints import readings_for  # the one hint reader; named here for resolve's callers
 from .model import Alignment, Hint, Reading, Takeaway
 from .search import Passage, PassageIndex, terms
 from .timecode import format_clock
 
 __all__ = ["readings_for", "Verdict", "ResolvedHint", "ResolvedTakeaway", "resolve_takeaways", "resolve_hint"]
 
-_FIELDS = re.compile(r"(\d{1,2}):(\d{1,2})(?::(\d{1,2}))?")
-
 #: search radius around a reading: at least this many ms ...
 MIN_RADIUS = 150_000
 #: ... or this share of the reading's time, whichever is larger
 RADIUS_SHARE = 0.12
-
-
-def readings_for(raw: str) -> tuple[Reading, ...]:
-    """Every plausible reading of a hint as written, for hints stored without readings.
-
-    Three fields ``a:b:c`` read as h:mm:ss and as mm:ss with an extra field (LongCut's
-    third field is not seconds when the first is minutes); two fields are mm:ss.
-    """
-    m = _FIELDS.search(raw)
-    if not m:
-        return ()
-    a, b = int(m.group(1)), int(m.group(2))
-    out: list[Reading] = []
-    if m.group(3) is not None:
-        c = int(m.group(3))
-        if b < 60 and c < 60:
-            out.append(Reading((a * 3600 + b * 60 + c) * 1000, "h:mm:ss"))
-        if b < 60:
-            out.append(Reading((a * 60 + b) * 1000, "mm:ss+field"))
-    elif b < 60:
-        out.append(Reading((a * 60 + b) * 1000, "mm:ss"))
-    return tuple(out)
 
 
 @dataclass(frozen=True, slots=True)

@@ -104,7 +104,7 @@ def test_unknown_words_get_pronunciations() -> None:
     assert [w for w, _ in lex.pronounce("25%")] == ["twenty", "five", "percent"]
     assert [w for w, _ in lex.pronounce("1990s")] == ["nineteen", "nineties"]
     assert [w for w, _ in lex.pronounce("$5")] == ["five", "dollars"]
-    assert number_words("2024") == ["twenty", "twenty", "four"]
+    assert number_words("2024", year=True) == ["twenty", "twenty", "four"]
     assert number_words("21", ordinal=True) == ["twenty", "first"]
     assert letter_to_sound("sh") == "SH"
 

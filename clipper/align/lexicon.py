@@ -20,14 +20,10 @@ import os
 import re
 import unicodedata
 
+from ..numbers import ONES, number_words
+
 __all__ = ["Lexicon", "dictionary_path", "number_words", "letter_to_sound"]
 
-_ONES = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
-_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
-_ORD = {
-    "one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth",
-    "nine": "ninth", "twelve": "twelfth",
-}
 _SYMBOLS = {
     "%": "percent", "&": "and", "+": "plus", "@": "at", "=": "equals", "#": "number",
     "$": "dollars", "€": "euros", "£": "pounds", "°": "degrees", "×": "times", "/": "slash",
@@ -45,64 +41,6 @@ def dictionary_path() -> str:
     import pocketsphinx
 
     return os.path.join(pocketsphinx.get_model_path(), "en-us", "cmudict-en-us.dict")
-
-
-def _below_thousand(n: int) -> list[str]:
-    out: list[str] = []
-    if n >= 100:
-        out += [_ONES[n // 100], "hundred"]
-        n %= 100
-    if n >= 20:
-        out.append(_TENS[n // 10])
-        n %= 10
-        if n:
-            out.append(_ONES[n])
-    elif n or not out:
-        out.append(_ONES[n])
-    return out
-
-
-def number_words(digits: str, ordinal: bool = False, year: bool = True) -> list[str]:
-    """Words for a digit string as it would be read aloud.
-
-    >>> number_words("2024")
-    ['twenty', 'twenty', 'four']
-    >>> number_words("1500000", year=False)
-    ['one', 'million', 'five', 'hundred', 'thousand']
-    >>> number_words("3", ordinal=True)
-    ['third']
-    >>> number_words("007")
-    ['zero', 'zero', 'seven']
-    """
-    if not digits.isdigit():
-        raise ValueError(digits)
-    if len(digits) > 1 and digits.startswith("0"):
-        return [_ONES[int(c)] for c in digits]
-    n = int(digits)
-    if year and len(digits) == 4 and 1100 <= n <= 2099 and n % 1000 >= 10 and not 2000 <= n <= 2009:
-        hi, lo = divmod(n, 100)
-        words = _below_thousand(hi) + (["hundred"] if lo == 0 else (["oh", _ONES[lo]] if lo < 10 else _below_thousand(lo)))
-    elif n == 0:
-        words = ["zero"]
-    elif len(digits) > 15:
-        words = [_ONES[int(c)] for c in digits]
-    else:
-        words = []
-        for scale, name in ((10**12, "trillion"), (10**9, "billion"), (10**6, "million"), (1000, "thousand")):
-            if n >= scale:
-                words += _below_thousand(n // scale) + [name]
-                n %= scale
-        if n:
-            words += _below_thousand(n)
-    if ordinal:
-        last = words[-1]
-        if last in _ORD:
-            words[-1] = _ORD[last]
-        elif last.endswith("y"):
-            words[-1] = last[:-1] + "ieth"
-        else:
-            words[-1] = last + "th"
-    return words
 
 
 # Letter-to-sound rules: (grapheme, phones) tried longest first at each position; a small
@@ -214,12 +152,12 @@ class Lexicon:
     def _number(self, p: str, nxt: str) -> list[str]:
         m = _ORD_SUFFIX.match(p)
         if m:
-            return number_words(m.group(1), ordinal=True)
+            return number_words(m.group(1), year=True, ordinal=True)
         plural = p.endswith("s")
         p = p.rstrip("s")
         if "." in p:
             whole, _, frac = p.partition(".")
-            words = number_words(whole.replace(",", "") or "0", year=False) + ["point"] + [_ONES[int(c)] for c in frac if c.isdigit()]
+            words = number_words(whole.replace(",", "") or "0", year=False) + ["point"] + [ONES[int(c)] for c in frac if c.isdigit()]
         else:
             words = number_words(p.replace(",", ""), year="," not in p)
         if plural:  # "1990s" -> nineteen nineties
@@ -245,7 +183,7 @@ class Lexicon:
         key = f"year{digits}"
         if key not in self.extra:
             cardinal = number_words(digits, year=False)
-            readings = [number_words(digits), cardinal, [*cardinal[:2], "and", *cardinal[2:]]]
+            readings = [number_words(digits, year=True), cardinal, [*cardinal[:2], "and", *cardinal[2:]]]
             phones = [" ".join(self.words[w] for w in r) for r in readings]
             self.extra[key] = phones[0]
             self.alternates[key] = phones[1:]

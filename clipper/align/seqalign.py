@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from rapidfuzz.distance import Levenshtein
 from rapidfuzz.fuzz import ratio
 
+from ..numbers import ONES, number_words
 from ..text import norm
 
 __all__ = [
@@ -49,63 +50,6 @@ __all__ = [
 
 #: kinds of pairing of an ``a`` word
 NONE, EXACT, FUZZY, SUBST = 0, 1, 2, 3
-
-_ONES = (
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen "
-    "fourteen fifteen sixteen seventeen eighteen nineteen"
-).split()
-_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
-_BIG = ((10**12, "trillion"), (10**9, "billion"), (10**6, "million"), (1000, "thousand"), (100, "hundred"))
-_ORDINAL = {
-    "one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth",
-    "nine": "ninth", "twelve": "twelfth",
-}  # fmt: skip
-
-
-def _cardinal(n: int) -> list[str]:
-    if n < 20:
-        return [_ONES[n]]
-    if n < 100:
-        t, o = divmod(n, 10)
-        return [_TENS[t]] + ([_ONES[o]] if o else [])
-    for size, name in _BIG:
-        if n >= size:
-            q, r = divmod(n, size)
-            return _cardinal(q) + [name] + (_cardinal(r) if r else [])
-    raise AssertionError(n)  # pragma: no cover
-
-
-def number_words(n: int, *, year: bool = False, ordinal: bool = False) -> list[str]:
-    """English words for ``n`` as it is usually said.
-
-    ``year`` reads 1100-1999 and 2010-2099 in pairs ("nineteen ninety", "twenty thirteen").
-
-    >>> " ".join(number_words(2013, year=True))
-    'twenty thirteen'
-    >>> " ".join(number_words(1905, year=True))
-    'nineteen oh five'
-    >>> " ".join(number_words(342))
-    'three hundred forty two'
-    >>> " ".join(number_words(21, ordinal=True))
-    'twenty first'
-    """
-    if year and (1100 <= n <= 1999 or 2010 <= n <= 2099) and n % 100 != 0:
-        hi, lo = divmod(n, 100)
-        return _cardinal(hi) + (["oh"] + _cardinal(lo) if lo < 10 else _cardinal(lo))
-    if year and 1100 <= n <= 1900 and n % 100 == 0:
-        return _cardinal(n // 100) + ["hundred"]
-    words = _cardinal(n)
-    if ordinal:
-        last = words[-1]
-        if last in _ORDINAL:
-            last = _ORDINAL[last]
-        elif last.endswith("y"):
-            last = last[:-1] + "ieth"
-        else:
-            last += "th"
-        words[-1] = last
-    return words
-
 
 _NUMBER = re.compile(r"^([$€£]?)(\d[\d,]*)(?:\.(\d+))?(%|st|nd|rd|th|s|k|m)?$")
 _SPLIT = re.compile(r"[-/\u2013\u2014_]+|(?<!\d)\.|\.(?!\d)")
@@ -132,7 +76,7 @@ def _number_key(token: str) -> tuple[str, ...] | None:
         return tuple(words)
     words = number_words(n, year=plain and len(digits) == 4 and suffix is None, ordinal=suffix in ("st", "nd", "rd", "th"))
     if frac is not None:
-        words += ["point", *(_ONES[int(d)] for d in frac)]
+        words += ["point", *(ONES[int(d)] for d in frac)]
     if suffix == "%":
         words.append("percent")
     elif suffix == "k":
