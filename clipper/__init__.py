@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from typing import Any
+
 __version__ = "0.1.0"
 
 # High-level API: what the CLI does, importable. ``import clipper`` stays light: the readers,
@@ -31,7 +34,41 @@ def probe_media(path: str) -> MediaInfo:
     return probe(path)
 
 
-# Later steps add theirs here (e.g. write_subtitles, find, cut, export).
+def find(alignment: Alignment, query: str, top: int = 5) -> list[Any]:
+    """Where a quote (roughly remembered) is: the best ``top`` matches, best first
+    (``clipper find``); each has ``text``, ``start``, ``end`` (ms, None if not placed), ``score``."""
+    from .search import WordIndex
+    from .search import find as _find
+
+    return list(_find(WordIndex(alignment), query, top=top))
+
+
+def write_subtitles(alignment: Alignment, path: str | os.PathLike[str], options: Any = None, *, force: bool = False) -> Any:
+    """Write SRT or WebVTT (by ``path``'s ending) laid out by ``options``
+    (:class:`clipper.subtitles.LayoutOptions`, default: professional conventions); returns
+    the layout's statistics (``clipper subtitles``)."""
+    from . import subtitles
+
+    return subtitles.write(alignment, path, options or subtitles.LayoutOptions(), force=force)
+
+
+def write_export(alignment: Alignment, path: str | os.PathLike[str], fmt: str, *, force: bool = False, **kw: Any) -> Any:
+    """Write an editor's file: ``fmt`` in :data:`clipper.export.FORMATS` (``clipper export``);
+    ``kw`` as :func:`clipper.export.write` takes them (``clips_manifest``, ``fps``, ...)."""
+    from .export import write
+
+    return write(alignment, path, fmt, force=force, **kw)
+
+
+def cut_clips(media: str | os.PathLike[str], alignment: Any, output: str | os.PathLike[str], **kw: Any) -> Any:
+    """Cut clips (``clipper cut``): see :func:`clipper.workflow.cut` for the keywords."""
+    from .workflow import cut
+
+    return cut(media, alignment, output, **kw)
+
+
+# ``cut_clips`` and ``write_export``, not ``cut`` and ``export``: ``clipper.cut`` and
+# ``clipper.export`` are modules, and importing them would shadow functions of those names.
 
 __all__ = [
     "__version__",
@@ -53,6 +90,10 @@ __all__ = [
     "load_transcript",
     "probe_media",
     "run",
+    "cut_clips",
+    "find",
+    "write_subtitles",
+    "write_export",
     "save_alignment",
     "summarize",
 ]

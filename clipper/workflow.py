@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from .errors import ClipperError, InputError
 from .model import ProgressFn
 
-__all__ = ["OUTPUTS", "output_paths", "parse_outputs", "run", "stem_of"]
+__all__ = ["OUTPUTS", "cut", "output_paths", "parse_outputs", "run", "stem_of"]
 
 PathLike = str | os.PathLike[str]
 
@@ -235,3 +235,73 @@ def _cut_takeaways(
         "seconds": round(result.seconds, 2),
     }
     return folder / "manifest.json"
+
+
+def cut(
+    media: PathLike,
+    alignment: PathLike | Any,
+    output: PathLike,
+    *,
+    quotes: Sequence[str] = (),
+    takeaways: Sequence[str] = (),
+    topics: Sequence[str] = (),
+    ranges: Sequence[str] = (),
+    mode: str = "accurate",
+    handle_before: int = 250,
+    handle_after: int = 400,
+    fade: int = 0,
+    burn: bool = False,
+    concat: bool = False,
+    vertical: bool = False,
+    x_offset: int | None = None,
+    min_score: float = 80.0,
+    dry_run: bool = False,
+    force: bool = False,
+    progress: ProgressFn | None = None,
+) -> Any:
+    """What ``clipper cut`` does: find each request in ``alignment`` (an ``*.align.json``
+    path or an :class:`~clipper.model.Alignment`), plan clips that never start or end inside
+    a word, and cut them into ``output`` with per-clip SRT/VTT and a manifest (the set is
+    swapped in whole). Returns a :class:`clipper.cut.CutResult`; its ``notes`` include a
+    warning when the media's length differs from the one the alignment was made for.
+
+    Raises:
+        InputError: no request, bad values, a quote that matches nothing or is not placed,
+            an output folder holding earlier clips (without ``force``); all before cutting.
+        MediaError: ffmpeg failed (the earlier clips stay as they were).
+    """
+    from dataclasses import replace as _replace
+
+    from .alignfile import load
+    from .clips import PlanOptions, build_requests, plan
+    from .cut import CutOptions, check_folder, fps_fraction, keyframes_for, make_clips
+    from .media import probe
+    from .model import Alignment
+    from .timecode import format_clock
+
+    if mode not in ("accurate", "fast"):
+        raise InputError(f"--mode {mode!r}: choose accurate or fast")
+    if handle_before < 0 or handle_after < 0 or fade < 0:
+        raise InputError("--handle-before, --handle-after and --fade are ms, not negative")
+    if mode == "fast" and (fade or burn or vertical):
+        raise InputError("--fade, --burn and --vertical re-encode the picture; use --mode accurate")
+    if not (quotes or takeaways or topics or ranges):
+        raise InputError("nothing to cut: give --quote, --takeaway, --topic or --range")
+    check_folder(Path(output), force)
+    if not isinstance(alignment, Alignment) and not Path(alignment).exists():
+        raise InputError(f"{alignment}: no such alignment file; make one with 'clipper align'")
+    al = alignment if isinstance(alignment, Alignment) else load(alignment)
+    info = probe(media)
+    warn: list[str] = []
+    if al.media is not None and abs(al.media.duration - info.duration) > max(2000, info.duration // 100):
+        warn.append(
+            f"warning: {media} lasts {format_clock(info.duration)} but the alignment was made for "
+            f"{format_clock(al.media.duration)} of media; is it the same file?"
+        )
+    requests = build_requests(al, quotes=quotes, takeaways=takeaways, topics=topics, ranges=ranges, min_score=min_score)
+    keys = keyframes_for(info, [r.start - handle_before for r in requests]) if mode == "fast" else None
+    clips = plan(requests, al, info.duration, PlanOptions(handle_before=handle_before, handle_after=handle_after, mode=mode),
+                 fps=fps_fraction(info), keyframes=keys)  # fmt: skip
+    options = CutOptions(mode=mode, fade=fade, burn=burn, vertical=vertical, x_offset=x_offset, concat=concat, force=force, dry_run=dry_run)
+    result = make_clips(al, info, clips, output, options, progress=progress)
+    return _replace(result, notes=(*warn, *result.notes)) if warn else result

@@ -184,43 +184,12 @@ def cut_command(
     quiet: bool = QUIET,
     as_json: bool = JSON,
 ) -> None:
-    from ..clips import PlanOptions, build_requests, plan
-    from ..cut import CutOptions, fps_fraction, keyframes_for, make_clips
-    from ..media import probe
+    from ..workflow import cut
 
-    if mode not in ("accurate", "fast"):
-        raise InputError(f"--mode {mode!r}: choose accurate or fast")
-    if handle_before < 0 or handle_after < 0 or fade < 0:
-        raise InputError("--handle-before, --handle-after and --fade are ms, not negative")
-    if mode == "fast" and (fade or burn or vertical):
-        raise InputError("--fade, --burn and --vertical re-encode the picture; use --mode accurate")
-    if not (quote or takeaway or topic or range_):
-        raise InputError("nothing to cut: give --quote, --takeaway, --topic or --range")
-    from ..cut import check_folder
-
-    check_folder(Path(output), force)
-    al = _load(alignment)
-    info = probe(media)
-    if al.media is not None and abs(al.media.duration - info.duration) > max(2000, info.duration // 100):
-        note(
-            f"clipper: warning: {media} lasts {format_clock(info.duration)} but the alignment was made for "
-            f"{format_clock(al.media.duration)} of media; is it the same file?",
-            quiet,
-        )
-    requests = build_requests(al, quotes=quote, takeaways=takeaway, topics=topic, ranges=range_, min_score=min_score)
-    options = PlanOptions(handle_before=handle_before, handle_after=handle_after, mode=mode)
-    fps = fps_fraction(info)
-    keys = keyframes_for(info, [r.start - handle_before for r in requests]) if mode == "fast" else None
-    clips = plan(requests, al, info.duration, options, fps=fps, keyframes=keys)
     with progress(quiet) as bar:
-        result = make_clips(
-            al,
-            info,
-            clips,
-            output,
-            CutOptions(mode=mode, fade=fade, burn=burn, vertical=vertical, x_offset=x_offset, concat=concat, force=force, dry_run=dry_run),
-            progress=bar,
-        )
+        result = cut(media, alignment, output, quotes=quote, takeaways=takeaway, topics=topic, ranges=range_, mode=mode,
+                     handle_before=handle_before, handle_after=handle_after, fade=fade, burn=burn, concat=concat,
+                     vertical=vertical, x_offset=x_offset, min_score=min_score, dry_run=dry_run, force=force, progress=bar)  # fmt: skip
     for n in result.notes:
         note(f"clipper: {n}", quiet)
     if as_json:
