@@ -259,7 +259,8 @@ def test_dask_cluster_losing_a_worker_still_runs_every_item_once(tmp_path: Path)
         result: dict[str, object] = {}
 
         def go() -> None:
-            result["res"] = run_batch(src, out, defaults=Defaults(outputs=("alignment", "srt")), scheduler=cluster.scheduler_address)
+            result["res"] = run_batch(src, out, defaults=Defaults(outputs=("alignment", "srt")), scheduler=cluster.scheduler_address,
+                                      item_jobs=2)  # fmt: skip
 
         t = threading.Thread(target=go)
         t.start()
@@ -279,6 +280,8 @@ def test_dask_cluster_losing_a_worker_still_runs_every_item_once(tmp_path: Path)
     assert status == {"binary": "failed", "c1": "done", "c2": "done", "c3": "done", "c4": "done", "other": "failed", "tones": "done"}
     journal = [r["name"] for r in _journal(out)]
     assert sorted(journal) == sorted(status)  # each exactly once, the killed one included
+    # Dask's worker processes are daemonic: engine workers per item are not possible, and said so
+    assert all(any("daemonic" in w for w in r["warnings"]) for r in res.rows if r["status"] == "done")  # type: ignore[attr-defined]
     for name in ("c1", "c2", "c3", "c4", "tones"):
         assert sorted(p.name for p in (out / name).iterdir()) == [MARKER, f"{name}.align.json", f"{name}.srt"]
     assert list((out / STATE_DIR / "work").iterdir()) == []

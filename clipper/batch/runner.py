@@ -77,12 +77,19 @@ def run_task(task: Task) -> Outcome:
     if item.problem is not None:
         return failed(2, item.problem)
     assert item.media is not None and item.transcript is not None
+    jobs = task.jobs
+    notes: list[str] = []
+    if jobs > 1 and mp.current_process().daemon:
+        # a Dask worker process is daemonic by default and may not start processes of its own
+        jobs = 1
+        notes.append(f"--item-jobs {task.jobs}: this worker may not start processes (daemonic; set "
+                     "distributed.worker.daemon to False to allow it); ran with 1")  # fmt: skip
     log = logging.getLogger("clipper")
     level = log.level
     log.setLevel(logging.ERROR)  # engine warnings go into the summary, not onto a shared terminal
     try:
         summary = run(item.media, item.transcript, folder, reference=item.reference, engine=item.engine,
-                      options=item.options, outputs=item.outputs, mode=item.mode, jobs=task.jobs, force=item.force)  # fmt: skip
+                      options=item.options, outputs=item.outputs, mode=item.mode, jobs=jobs, force=item.force)  # fmt: skip
     except ClipperError as e:
         return failed(e.exit_code, str(e).splitlines()[0] if str(e) else type(e).__name__)
     except Exception as e:  # an item's crash must not end the batch
@@ -90,6 +97,7 @@ def run_task(task: Task) -> Outcome:
     finally:
         log.setLevel(level)
     summary["output"] = item.name
+    summary["notes"] = [*notes, *summary.get("notes", [])]
     return Outcome(item.name, task.key, "done", 0, None, summary, str(folder), attempt, round(time.perf_counter() - t0, 2), host)
 
 
