@@ -296,3 +296,13 @@ def test_errors_cross_processes_pickled() -> None:
               MediaError("m", ["ffmpeg"], "err"), MismatchError("mm", 0.01, 0.08)):  # fmt: skip
         back = pickle.loads(pickle.dumps(e))
         assert type(back) is type(e) and str(back) == str(e) and back.__dict__ == e.__dict__
+
+
+def test_one_batch_at_a_time_per_output_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from clipper.batch.state import State
+
+    src = _folder(tmp_path)
+    with State(tmp_path / "out"):  # a batch holding OUTDIR (in another process, in real life)
+        assert main(["batch", str(src), "-o", str(tmp_path / "out"), "-q"]) == 2
+        assert "another clipper batch is writing there" in capsys.readouterr().err
+    assert _journal(tmp_path / "out") == []

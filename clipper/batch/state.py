@@ -17,7 +17,6 @@ its settings and clipper's version: change any of them and the item runs again.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -30,6 +29,11 @@ from typing import Any
 
 from ..errors import InputError
 from .items import STATE_DIR, Item
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: no lock, one batch per OUTDIR is then the user's to keep
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = ["State", "Record", "file_hash"]
 
@@ -86,7 +90,8 @@ class State:
             raise InputError(f"{self.outdir}: cannot create the output folder ({e.strerror}); choose another -o") from None
         fd = os.open(self.dir / "lock", os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if fcntl is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
             raise InputError(f"{self.outdir}: another clipper batch is writing there; wait for it or choose another -o") from None
