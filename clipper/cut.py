@@ -200,11 +200,16 @@ def make_clips(
 
 
 def _staging(out: Path) -> Path:
-    """A fresh folder on ``out``'s file system: inside it when it exists, else beside it."""
+    """A fresh folder on ``out``'s file system: inside it when it exists, else beside it
+    (then it becomes ``out``, so it gets a plain folder's permissions, not mkdtemp's 0700)."""
     if out.is_dir():
         return Path(tempfile.mkdtemp(prefix=".clipper-cut.", dir=out))
     out.parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f".{out.name}.part-", dir=out.parent))
+    d = Path(tempfile.mkdtemp(prefix=f".{out.name}.part-", dir=out.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(d, 0o777 & ~umask)
+    return d
 
 
 def _swap_in(staging: Path, out: Path, old: Sequence[Path]) -> None:

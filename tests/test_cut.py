@@ -208,3 +208,15 @@ def test_hostile_folder_names_cannot_inject_into_the_filter_graph(media: dict[st
     # a cue is on screen from the first word: the burnt picture differs from the plain one
     assert _frame(hostile / burnt["file"], 0.6) != _frame(plain / clean["file"], 0.6)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([hostile.name, "plain"])
+
+
+def test_a_new_clip_folder_has_plain_permissions(media: dict[str, Path], tmp_path: Path):
+    import os
+    import stat
+
+    umask = os.umask(0o022)
+    try:
+        assert _cut(media, tmp_path / "p", "--range", "1-2") == 0
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE((tmp_path / "p").stat().st_mode) == 0o755
