@@ -306,3 +306,15 @@ def test_one_batch_at_a_time_per_output_folder(tmp_path: Path, capsys: pytest.Ca
         assert main(["batch", str(src), "-o", str(tmp_path / "out"), "-q"]) == 2
         assert "another clipper batch is writing there" in capsys.readouterr().err
     assert _journal(tmp_path / "out") == []
+
+
+def test_retry_failed_runs_a_bad_input_item_again(tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    shutil.copyfile(CLIP, src / "bad.flac")
+    (src / "bad.txt").write_bytes(b"\x00\x01 binary \xff" * 40)
+    out = tmp_path / "out"
+    for retry, runs in ((False, 1), (False, 1), (True, 2)):
+        res = run_batch(src, out, jobs=1, retry_failed=retry)
+        assert [r["status"] for r in res.rows] == ["failed"] and res.failed == 1
+        assert len(_journal(out)) == runs  # a bad-input failure is not retried unless asked
