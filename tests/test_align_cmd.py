@@ -233,3 +233,21 @@ def test_a_reference_run_never_loads_numpy() -> None:
     )
     got = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert got.stdout.split() == ["reference", "False"]
+
+
+@pytest.mark.parametrize(("engine", "key", "value", "other"), [
+    ("speech", "wbeam", 1e-30, "block_ms"),
+    ("activity", "sigma", 0.3, "kmax"),
+])  # fmt: skip
+def test_the_alignment_file_records_every_setting_as_used(engine: str, key: str, value: float, other: str) -> None:
+    from conftest import ROOT
+
+    from clipper.align import option_keys
+    from clipper.pipeline import align_files
+
+    data = ROOT / "tests" / "data" / "speech"
+    al = align_files(data / "transcript.txt", data / "acoustic_clip.flac", engine=engine, options={key: value})
+    used = al.settings["effective"]
+    assert used[key] == value and other in used  # what was given, and the defaults beside it
+    assert set(used) <= option_keys(engine)
+    assert al.settings["options"] == {key: value}  # what the user gave, as given

@@ -845,7 +845,10 @@ def align_track(request: AlignRequest, track: vadmod.ActivityTrack) -> Alignment
     }
     if n_spoken and placed - len(placed_notes) < 0.5 * n_spoken:
         warnings.append(f"only {placed - len(placed_notes)} of {n_spoken} spoken segments found speech to sit on: is this the right media?")
-    settings = {"frame_ms": track.frame_ms, "vad_mode": int(opts.get("vad_mode", 2)), "min_pause_ms": int(opts.get("min_pause_ms", 30))}
+    settings = {"frame_ms": track.frame_ms, "vad_mode": int(opts.get("vad_mode", 2)), "min_pause_ms": int(opts.get("min_pause_ms", 30)),
+                # every setting as used (defaults included), so a file says how it was made
+                "effective": {**{k: getattr(w, k) for k in WEIGHT_KEYS}, "anchor_tolerance": int(opts.get("anchor_tolerance", 1500)),
+                              "cross_check": bool(opts.get("cross_check", True)), "confident": threshold}}  # fmt: skip
     return Alignment(transcript=replace(tr, segments=tuple(out)), engine="activity", media=request.media, settings=settings, stats=stats)
 
 

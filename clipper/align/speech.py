@@ -1169,7 +1169,9 @@ def run(request: AlignRequest) -> Alignment:
         transcript=replace(tr, segments=tuple(out_segs)),
         engine="speech",
         media=request.media,
-        settings={"jobs": jobs_n, "block_ms": opts.block_ms, "model": "pocketsphinx en-us (bundled)"},
+        # every setting as used (defaults included), so a file says how it was made
+        settings={"jobs": jobs_n, "block_ms": opts.block_ms, "model": "pocketsphinx en-us (bundled)",
+                  "effective": {k: getattr(opts, k) for k in OPTIONS}},  # fmt: skip
         stats=stats,
     )
 
