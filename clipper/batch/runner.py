@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import multiprocessing as mp
 import os
+import platform
 import shutil
 import signal
 import time
@@ -68,7 +69,7 @@ def run_task(task: Task) -> Outcome:
     attempt = uuid.uuid4().hex[:12]
     folder = Path(task.work) / f"{item.name.replace('/', '__')}.{attempt}"
     t0 = time.perf_counter()
-    host = f"{os.uname().nodename}:{os.getpid()}"
+    host = f"{platform.node()}:{os.getpid()}"
 
     def failed(code: int, reason: str) -> Outcome:
         shutil.rmtree(folder, ignore_errors=True)
