@@ -28,6 +28,7 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from .errors import InputError
 from .manifest import (  # the one manifest model (clipper.manifest); named here for cut's callers
@@ -43,6 +44,10 @@ from .manifest import (  # the one manifest model (clipper.manifest); named here
 from .model import Alignment, Segment, Span, Transcript, Word
 from .search import timed_words
 from .timecode import format_clock
+
+if TYPE_CHECKING:
+    from .resolve import ResolvedTakeaway
+    from .search import PassageIndex
 
 __all__ = [
     "KINDS",
@@ -472,13 +477,16 @@ def build_requests(
     ranges: Sequence[str] = (),
     min_score: float = 80.0,
     skipped: list[str] | None = None,
+    index: PassageIndex | None = None,
+    resolved: Sequence[ResolvedTakeaway] | None = None,
 ) -> list[ClipRequest]:
     """Turn ``--quote``/``--takeaway``/``--topic``/``--range`` values into requests.
 
     A takeaway is ``N`` (its best-evidenced hint) or ``N.K`` (its K-th hint), 1-based; a
     topic is its number or its title (any words: they are searched as a topic). With a
     ``skipped`` list, a takeaway that cannot be placed adds its reason there instead of
-    raising (``clipper run`` cuts the others).
+    raising (``clipper run`` cuts the others). ``index`` and ``resolved`` (the passage index
+    and the takeaways resolved with it) save a caller that has them doing that work again.
 
     Raises:
         InputError: a quote below ``min_score`` (with the nearest matches), a takeaway or
@@ -507,9 +515,10 @@ def build_requests(
                     "check the wording or lower --min-score"
                 )
             out.append(ClipRequest("quote", best.text, best.start, best.end, best.text))
-    pindex = PassageIndex(alignment) if (takeaways or topics) else None
+    pindex = index if index is not None else (PassageIndex(alignment) if (takeaways or topics) else None)
     if takeaways:
-        resolved = resolve_takeaways(alignment, pindex)
+        if resolved is None:
+            resolved = resolve_takeaways(alignment, pindex)
         if not resolved:
             raise InputError("the alignment has no takeaways (the transcript had none); use --quote or --topic")
         for t in takeaways:

@@ -162,8 +162,10 @@ def run(
     manifest_path: Path | None = None
     if "clips" in paths or "edl" in paths:
         from .resolve import resolve_takeaways
+        from .search import PassageIndex
 
-        resolved = resolve_takeaways(al)
+        index = PassageIndex(al)
+        resolved = resolve_takeaways(al, index)
         summary["takeaways"] = [
             {
                 "index": r.index,
@@ -176,7 +178,7 @@ def run(
             for r in resolved
         ]
         if "clips" in paths:
-            manifest_path = _cut_takeaways(al, info, [r.index for r in resolved], paths["clips"], summary, notes,
+            manifest_path = _cut_takeaways(al, info, index, resolved, paths["clips"], summary, notes,
                                            mode=mode, handle_before=handle_before, handle_after=handle_after,
                                            force=force, progress=progress)  # fmt: skip
 
@@ -200,7 +202,8 @@ def run(
 def _cut_takeaways(
     al: Any,
     info: Any,
-    indices: list[int],
+    index: Any,
+    resolved: Sequence[Any],
     folder: Path,
     summary: dict[str, Any],
     notes: list[str],
@@ -216,11 +219,11 @@ def _cut_takeaways(
     from .cut import CutOptions, fps_fraction, keyframes_for, make_clips
 
     skipped: list[str] = []
-    reqs = build_requests(al, takeaways=[str(i) for i in indices], skipped=skipped) if indices else []
+    reqs = build_requests(al, takeaways=[str(r.index) for r in resolved], skipped=skipped, index=index, resolved=resolved) if resolved else []
     notes += [f"no clip: {why}" for why in skipped]
     if not reqs:
         summary["clips"] = {"folder": None, "count": 0, "files": []}
-        if not indices:
+        if not resolved:
             notes.append("the transcript has no takeaways: no clips cut (use 'clipper cut --quote/--topic/--range')")
         return None
     keys = keyframes_for(info, [q.start - handle_before for q in reqs]) if mode == "fast" else None

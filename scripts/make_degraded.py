@@ -90,6 +90,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from make_noisy import pink  # the same pink noise as the first noisy case (scripts/ is on sys.path when run)
 
 from clipper.media import SAMPLE_RATE, decode_audio, ffmpeg_binary
 
@@ -277,16 +278,6 @@ def excerpt(key: str) -> Take:
 
 
 # --------------------------------------------------------------------------- sounds (unit RMS)
-
-
-def pink(n: int, rng: np.random.Generator) -> np.ndarray:
-    """Pink (1/f power) noise shaped in the frequency domain, unit RMS (as scripts/make_noisy.py)."""
-    spec = np.fft.rfft(rng.standard_normal(n))
-    f = np.fft.rfftfreq(n, 1.0 / SR)
-    spec *= 1.0 / np.sqrt(np.maximum(f, 20.0))  # flat below 20 Hz: no DC drift
-    out = np.fft.irfft(spec, n)
-    out -= out.mean()
-    return out / rms(out)
 
 
 def hz(midi: float) -> float:

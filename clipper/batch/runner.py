@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import multiprocessing as mp
 import os
-import platform
 import shutil
 import signal
 import time
@@ -58,7 +57,6 @@ class Outcome:
     folder: str | None
     attempt: str
     seconds: float
-    host: str = ""
 
 
 def run_task(task: Task) -> Outcome:
@@ -69,11 +67,10 @@ def run_task(task: Task) -> Outcome:
     attempt = uuid.uuid4().hex[:12]
     folder = Path(task.work) / f"{item.name.replace('/', '__')}.{attempt}"
     t0 = time.perf_counter()
-    host = f"{platform.node()}:{os.getpid()}"
 
     def failed(code: int, reason: str) -> Outcome:
         shutil.rmtree(folder, ignore_errors=True)
-        return Outcome(item.name, task.key, "failed", code, reason, None, None, attempt, round(time.perf_counter() - t0, 2), host)
+        return Outcome(item.name, task.key, "failed", code, reason, None, None, attempt, round(time.perf_counter() - t0, 2))
 
     if item.problem is not None:
         return failed(2, item.problem)
@@ -99,7 +96,7 @@ def run_task(task: Task) -> Outcome:
         log.setLevel(level)
     summary["output"] = item.name
     summary["notes"] = [*notes, *summary.get("notes", [])]
-    return Outcome(item.name, task.key, "done", 0, None, summary, str(folder), attempt, round(time.perf_counter() - t0, 2), host)
+    return Outcome(item.name, task.key, "done", 0, None, summary, str(folder), attempt, round(time.perf_counter() - t0, 2))
 
 
 def _available_mb() -> int | None:

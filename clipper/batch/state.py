@@ -22,7 +22,6 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -199,12 +198,3 @@ class State:
             os.fsync(f.fileno())
         self.records[rec.name] = rec
 
-    def discard(self, folder: str | None) -> None:
-        if folder is not None:
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-@contextlib.contextmanager
-def opened(outdir: str | os.PathLike[str]) -> Iterator[State]:
-    with State(outdir) as st:
-        yield st
