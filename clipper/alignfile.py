@@ -26,6 +26,7 @@ from .errors import ParseError
 from .io import read_text, write_text
 from .model import (
     Alignment,
+    AudioTrack,
     CleanReport,
     Hint,
     MediaInfo,
@@ -50,7 +51,7 @@ def to_dict(al: Alignment) -> dict[str, Any]:
         "engine": al.engine,
         "settings": dict(al.settings),
         "stats": dict(al.stats),
-        "media": asdict(al.media) if al.media is not None else None,
+        "media": _media_dict(al.media) if al.media is not None else None,
         "meta": dict(tr.meta),
         "report": {
             "counts": dict(tr.report.counts),
@@ -90,7 +91,7 @@ def from_dict(d: dict[str, Any], path: str | None = None) -> Alignment:
     if d[_KEY] != VERSION:
         raise ParseError(path, f"alignment file version {d[_KEY]} is not supported (this clipper reads {VERSION})")
     try:
-        media = MediaInfo(**d["media"]) if d.get("media") else None
+        media = _media(d["media"]) if d.get("media") else None
         segs = tuple(
             Segment(
                 id=s["id"],
@@ -133,6 +134,27 @@ def from_dict(d: dict[str, Any], path: str | None = None) -> Alignment:
         )
     except (KeyError, TypeError, ValueError, IndexError) as e:
         raise ParseError(path, f"malformed alignment file ({type(e).__name__}: {e})") from None
+
+
+#: MediaInfo fields added after version 1 was fixed: written only when they say something,
+#: so files of media without them read (and compare) exactly as before
+_LATER_MEDIA = {"audio_track": 0, "audio_tracks": (), "subtitle_codecs": (), "data_streams": 0, "sar_num": None, "sar_den": None}
+
+
+def _media_dict(m: MediaInfo) -> dict[str, Any]:
+    d = asdict(m)
+    return {k: v for k, v in d.items() if k not in _LATER_MEDIA or getattr(m, k) != _LATER_MEDIA[k]}
+
+
+def _media(m: dict[str, Any]) -> MediaInfo:
+    """MediaInfo from its JSON object; lists back to tuples (files from before
+    ``audio_tracks`` and the like existed simply lack those keys)."""
+    m = dict(m)
+    if "audio_tracks" in m:
+        m["audio_tracks"] = tuple(AudioTrack(**t) for t in m["audio_tracks"])
+    if "subtitle_codecs" in m:
+        m["subtitle_codecs"] = tuple(m["subtitle_codecs"])
+    return MediaInfo(**m)
 
 
 def dumps(al: Alignment) -> str:

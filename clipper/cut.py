@@ -24,6 +24,7 @@ from . import media as _media
 from .clips import (
     MANIFEST_CSV,
     MANIFEST_JSON,
+    ClipRequest,
     Manifest,
     ManifestClip,
     PlannedClip,
@@ -35,13 +36,25 @@ from .errors import ClipperError, InputError
 from .io import write_text
 from .model import Alignment, MediaInfo, ProgressFn
 
-__all__ = ["CutOptions", "CutResult", "clip_extension", "check_folder", "make_clips", "keyframes_for", "fps_fraction", "SUPERCUT"]
+__all__ = [
+    "CutOptions", "CutResult", "clip_extension", "check_folder", "make_clips", "keyframes_for", "fps_fraction", "SUPERCUT",
+    "SUPERCUT_ORDERS", "frame_lines", "burn_font_size", "given_order", "parse_scale",
+]
 
 SUPERCUT = "supercut"
+#: how ``--concat`` orders the clips: as the user gave them, or by their place in the media
+SUPERCUT_ORDERS = ("given", "timeline")
 
 
 @dataclass(frozen=True, slots=True)
 class CutOptions:
+    """How to cut. ``scale`` is the picture size (W, H) of accurate clips (vertical ones
+    default to 1080x1920 or taller, see :func:`clipper.media.frame_size`); ``video_codec``,
+    ``crf``, ``preset`` and ``audio_bitrate`` set the re-encoding (None: the defaults,
+    :data:`clipper.media.VIDEO_CODEC`/``AUDIO_CODEC``) and do not apply to ``fast`` clips.
+    ``supercut_order`` lists clip indices in the order ``concat`` joins them (None: by time).
+    """
+
     mode: str = "accurate"
     fade: int = 0
     burn: bool = False
@@ -51,6 +64,16 @@ class CutOptions:
     subtitles: bool = True
     force: bool = False
     dry_run: bool = False
+    scale: tuple[int, int] | None = None
+    video_codec: str | None = None
+    crf: int | None = None
+    preset: str | None = None
+    audio_bitrate: str | None = None
+    supercut_order: tuple[int, ...] | None = None
+
+    @property
+    def encoding_set(self) -> bool:
+        return any(v is not None for v in (self.video_codec, self.crf, self.preset, self.audio_bitrate))
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +87,86 @@ class CutResult:
     seconds: float = 0.0
     supercut: str | None = None
     per_clip_notes: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    #: the clips' picture size (None: no video); subtitles' (max_chars, max_lines) for it
+    frame: tuple[int, int] | None = None
+    lines: tuple[int, int] | None = None
+    #: clip files in the order the supercut joins them
+    supercut_files: tuple[str, ...] = ()
+
+
+def parse_scale(text: str) -> tuple[int, int]:
+    """``--scale WxH`` as (W, H), both even and between 16 and 8192.
+
+    >>> parse_scale("1080x1350")
+    (1080, 1350)
+    """
+    import re
+
+    m = re.fullmatch(r"\s*(\d+)\s*[xX:]\s*(\d+)\s*", text)
+    if not m:
+        raise InputError(f"--scale {text!r}: give WIDTHxHEIGHT, e.g. 1080x1920")
+    w, h = int(m.group(1)), int(m.group(2))
+    if w % 2 or h % 2 or not (16 <= w <= 8192 and 16 <= h <= 8192):
+        raise InputError(f"--scale {text}: width and height must be even numbers from 16 to 8192 (H.264 needs even sizes)")
+    return w, h
+
+
+def frame_lines(frame: tuple[int, int]) -> tuple[int, int]:
+    """Subtitle ``(max_chars, max_lines)`` for a picture of ``frame`` (W, H).
+
+    16:9 and wider: Netflix's 42 x 2. Narrower frames lose characters in proportion, down
+    to BBC's ~25 for 9:16, where BBC allows a third line (docs/subtitles.md).
+
+    >>> frame_lines((1920, 1080)), frame_lines((1440, 1080)), frame_lines((1080, 1920)), frame_lines((1080, 1080))
+    ((42, 2), (31, 2), (25, 3), (25, 2))
+    """
+    w, h = frame
+    chars = min(42, max(25, int(42 * (w / h) / (16 / 9) + 1e-9 + 0.05)))
+    return chars, (3 if w < h else 2)
+
+
+#: the width a line may take (of the frame's), and room left for wider-than-average lines
+LINE_SHARE, WIDTH_MARGIN = 0.9, 1.1
+
+
+def burn_font_size(frame: tuple[int, int], max_chars: int, char_em: float) -> float:
+    """libass ``Fontsize`` (in its 288-line script space, as SRT gets) for burnt-in subtitles.
+
+    Scaled to the frame's height like ffmpeg's default (16 of 288: 60 px at 1080p), but no
+    larger than lets ``max_chars`` characters of ``char_em`` ems each (measured,
+    :func:`clipper.media.subtitle_char_width`), plus a 10% margin, fit in 90% of the
+    width: so a laid-out line is never wrapped again by libass.
+
+    >>> burn_font_size((1920, 1080), 42, 0.4317), burn_font_size((1080, 1920), 25, 0.4317)
+    (16.0, 12.2)
+    """
+    w, h = frame
+    px = min(h * 16 / 288, LINE_SHARE * w / (max_chars * char_em * WIDTH_MARGIN))
+    return float(int(px * 288 / h * 10) / 10)
+
+
+def given_order(requests: Sequence[ClipRequest], clips: Sequence[PlannedClip]) -> tuple[int, ...]:
+    """Clip indices in the order their requests were given (``requests`` in that order):
+    each request is found in the clip whose requested span holds it (the smallest, when
+    merged clips nest); a clip serving several requests comes at its first one.
+
+    >>> from clipper.model import Span
+    >>> a, b = ClipRequest("range", "a", 0, 1000), ClipRequest("range", "b", 5000, 6000)
+    >>> cs = [PlannedClip(k + 1, "", "range", r.label, "", Span(r.start, r.end), Span(r.start, r.end), Span(r.start, r.end)) for k, r in enumerate([a, b])]
+    >>> given_order([b, a], cs)
+    (2, 1)
+    """
+    out: list[int] = []
+    for r in requests:
+        holding = [c for c in clips if c.requested.start <= r.start and r.end <= c.requested.end]
+        if not holding:  # not expected: the plan keeps every request's span; then by overlap
+            holding = sorted(clips, key=lambda c: -max(0, min(c.requested.end, r.end) - max(c.requested.start, r.start)))[:1]
+        if holding:
+            best = min(holding, key=lambda c: c.requested.end - c.requested.start)
+            if best.index not in out:
+                out.append(best.index)
+    out += [c.index for c in clips if c.index not in out]
+    return tuple(out)
 
 
 def clip_extension(info: MediaInfo, mode: str) -> str:
@@ -138,9 +241,18 @@ def make_clips(
         raise InputError(f"{info.path}: has no video to crop; drop --vertical")
     if options.burn and not info.has_video:
         raise InputError(f"{info.path}: has no video to burn subtitles into; drop --burn")
-    if options.mode == "fast" and (options.fade or options.burn or options.vertical):
-        raise InputError("--fade, --burn and --vertical re-encode the picture; use --mode accurate")
+    if options.scale and not info.has_video:
+        raise InputError(f"{info.path}: has no video to scale; drop --scale")
+    if options.mode == "fast" and (options.fade or options.burn or options.vertical or options.scale):
+        raise InputError("--fade, --burn, --vertical and --scale re-encode the picture; use --mode accurate")
     notes: list[str] = []
+    if options.mode == "fast":
+        vcodec, acodec = _media.VIDEO_CODEC, _media.AUDIO_CODEC
+        if options.encoding_set:
+            notes.append("fast mode copies the streams: --video-codec, --crf, --preset and --audio-bitrate do not apply")
+    else:  # bad values fail here, before anything is cut
+        vcodec = _media.video_codec_args(options.video_codec, options.crf, options.preset)
+        acodec = _media.audio_codec_args(options.audio_bitrate)
     burn = options.burn
     if burn:
         ok, why = _media.burn_support(None)
@@ -150,6 +262,17 @@ def make_clips(
     fps = (info.fps_num, info.fps_den) if info.has_video and info.fps_num and info.fps_den else None
     ext = clip_extension(info, options.mode)
     src = str(Path(info.path).resolve())
+    sar = (info.sar_num, info.sar_den) if info.sar_num and info.sar_den else None
+    frame = _media.frame_size(info.width, info.height, sar, options.vertical, options.scale) if options.mode == "accurate" else None
+    shown = frame or ((info.width, info.height) if info.width and info.height else None)
+    # the clip's subtitles (sidecar and burnt in) are laid out for the picture they go with
+    lines = frame_lines(shown) if info.has_video and shown else None
+    style = None
+    if burn and shown and lines:
+        style = f"Fontsize={burn_font_size(shown, lines[0], _media.subtitle_char_width(None)):g}"
+    keep_subs, sub_codec = _media.subtitle_plan(info.subtitle_codecs, ext)
+    notes += _stream_notes(info, ext, keep_subs, sub_codec)
+    geometry = _Geometry(frame, sar, lines, style, vcodec, acodec, keep_subs, sub_codec or "copy")
     commands: list[tuple[str, ...]] = []
     entries: list[ManifestClip] = []
     written: list[str] = []
@@ -160,19 +283,22 @@ def make_clips(
     work = staging or out
     try:
         for n, c in enumerate(clips, start=1):
-            entries.append(_cut_one(alignment, info, c, out, work, options, burn, fps, ext, src, commands, written, per_clip))
+            entries.append(_cut_one(alignment, info, c, out, work, options, burn, fps, ext, src, commands, written, per_clip, geometry))
             if progress is not None:
                 progress("cutting", n, len(clips))
         manifest = Manifest(media=src, fps=fps, mode=options.mode, clips=tuple(entries))
         supercut = None
+        joined: list[ManifestClip] = []
         if options.concat and len(entries) > 1:
+            rank = {k: n for n, k in enumerate(options.supercut_order or ())}
+            joined = sorted(entries, key=lambda e: (rank.get(e.index, len(rank)), e.source_start))
             dest = out / f"{SUPERCUT}{ext}"
             lst = work / f".{SUPERCUT}.list.txt"
             args = _media.concat_args(str(lst), str(work / dest.name))
             commands.append((_media.ffmpeg_binary(), *_media.concat_args(str(lst), str(dest))))
             if not options.dry_run:
                 try:
-                    lst.write_text(_media.concat_list([str(work / e.file) for e in entries if e.file]), encoding="utf-8")
+                    lst.write_text(_media.concat_list([str(work / e.file) for e in joined if e.file]), encoding="utf-8")
                     _media.run_ffmpeg(args[2:], what="joining the clips")
                 finally:
                     lst.unlink(missing_ok=True)
@@ -196,7 +322,42 @@ def make_clips(
         seconds=time.perf_counter() - t0,
         supercut=supercut,
         per_clip_notes=per_clip,
+        frame=(frame or shown) if info.has_video else None,
+        lines=lines,
+        supercut_files=tuple(e.file for e in joined if e.file),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Geometry:
+    """What every clip of a run shares: picture size, subtitle shape, encoders, streams."""
+
+    frame: tuple[int, int] | None
+    sar: tuple[int, int] | None
+    lines: tuple[int, int] | None
+    style: str | None
+    video_codec: tuple[str, ...]
+    audio_codec: tuple[str, ...]
+    subtitle_streams: tuple[int, ...]
+    subtitle_codec: str
+
+
+def _stream_notes(info: MediaInfo, ext: str, keep_subs: Sequence[int], sub_codec: str | None) -> list[str]:
+    """What happens to the source's other streams, said once per run."""
+    notes = []
+    n = len(info.audio_tracks)
+    if n > 1:
+        notes.append(f"all {n} audio tracks kept; track {info.audio_track} first (the default)")
+    subs = len(info.subtitle_codecs)
+    if keep_subs:
+        how = "as they are" if sub_codec == "copy" else f"as {sub_codec}"
+        notes.append(f"{len(keep_subs)} of {subs} subtitle stream(s) kept {how}")
+    if subs > len(keep_subs):
+        dropped = sorted({c for k, c in enumerate(info.subtitle_codecs) if k not in keep_subs})
+        notes.append(f"{subs - len(keep_subs)} subtitle stream(s) not kept ({', '.join(dropped)}): a {ext} clip cannot carry them")
+    if info.data_streams:
+        notes.append(f"{info.data_streams} data stream(s) (timecode and the like) not kept")
+    return notes
 
 
 def _staging(out: Path) -> Path:
@@ -238,13 +399,18 @@ def _cut_one(
     commands: list[tuple[str, ...]],
     written: list[str],
     per_clip: dict[int, tuple[str, ...]],
+    geo: _Geometry,
 ) -> ManifestClip:
     """Cut one clip (and its subtitles) into ``work``; its command names the final path in ``out``."""
     dest = out / f"{c.name}{ext}"
     srt_name = vtt_name = None
     srt_path: Path | None = None
+    clip_notes = c.notes
     if options.subtitles or burn:
-        srt_text, vtt_text = clip_subtitles(alignment, c.span, fps)
+        srt_text, vtt_text = clip_subtitles(alignment, c.span, fps, geo.lines)
+        if burn and not srt_text.strip():  # libass refuses an empty file: nothing to burn in
+            burn = False
+            clip_notes = (*clip_notes, "no subtitles fall in this clip: nothing burnt in")
         srt_name, vtt_name = f"{c.name}.srt", f"{c.name}.vtt"
         srt_path = work / srt_name
         if not options.dry_run:
@@ -266,6 +432,17 @@ def _cut_one(
         x_offset=options.x_offset,
         width=info.width,
         height=info.height,
+        video_codec=geo.video_codec,
+        audio_codec=geo.audio_codec,
+        sar=geo.sar,
+        frame=geo.frame,
+        subtitle_style=geo.style if burn else None,
+        audio_track=info.audio_track,
+        audio_tracks=max(1, len(info.audio_tracks)),
+        subtitle_streams=geo.subtitle_streams,
+        subtitle_codec=geo.subtitle_codec,
+        mute_head=c.mute_head if options.mode == "accurate" else 0,
+        mute_tail=c.mute_tail if options.mode == "accurate" else 0,
     )
     # the command as the user would run it: into the final name
     shown = _media.cut_args(_replace(spec, dest=str(dest)))
@@ -276,7 +453,6 @@ def _cut_one(
             raise ClipperError(f"ffmpeg wrote nothing for {dest.name}")
         written.append(dest.name)
     span_end = c.span.end
-    clip_notes = c.notes
     if options.mode == "fast" and not options.dry_run:
         # a stream copy ends on whole (reordered) frames and audio packets: report
         # what was cut, not what was asked
@@ -297,6 +473,8 @@ def _cut_one(
         requested_end=c.requested.end,
         handle_before=c.handle_before,
         handle_after=max(0, span_end - c.content.end),
+        mute_head=spec.mute_head,
+        mute_tail=spec.mute_tail,
         srt=srt_name,
         vtt=vtt_name,
         text=c.text,

@@ -20,6 +20,7 @@ __all__ = [
     "Topic",
     "CleanReport",
     "Transcript",
+    "AudioTrack",
     "MediaInfo",
     "Alignment",
     "Span",
@@ -181,8 +182,36 @@ class Transcript:
 
 
 @dataclass(frozen=True, slots=True)
+class AudioTrack:
+    """One audio stream of a media file. ``index`` counts audio streams only (ffmpeg's
+    ``0:a:N``, what ``--audio-track`` takes); ``stream`` is the container's stream number."""
+
+    index: int
+    stream: int
+    codec: str = ""
+    channels: int | None = None
+    sample_rate: int | None = None
+    language: str | None = None
+    title: str | None = None
+    default: bool = False
+
+    def describe(self) -> str:
+        """``1 (aac, stereo, fra)``: how messages name a track."""
+        ch = {1: "mono", 2: "stereo"}.get(self.channels or 0, f"{self.channels} ch" if self.channels else "")
+        facts = [f for f in (self.codec, ch, self.language, repr(self.title) if self.title else "") if f]
+        return f"{self.index} ({', '.join(facts)})" if facts else str(self.index)
+
+
+@dataclass(frozen=True, slots=True)
 class MediaInfo:
-    """Facts about a media file, probed with ffmpeg (no ffprobe needed)."""
+    """Facts about a media file, probed with ffmpeg (no ffprobe needed).
+
+    ``audio_track`` is the audio stream every step decodes (``--audio-track``; 0 = the
+    first); ``sample_rate`` and ``channels`` are that track's. ``audio_tracks`` lists them
+    all; ``subtitle_codecs`` and ``data_streams`` are what else the file holds (``cut``
+    keeps what the clip's container can carry). Files written before these fields load
+    with their defaults.
+    """
 
     path: str
     duration: int  # ms
@@ -195,6 +224,12 @@ class MediaInfo:
     sample_rate: int | None = None
     channels: int | None = None
     start_time: int = 0  # ms, container start
+    audio_track: int = 0
+    audio_tracks: tuple[AudioTrack, ...] = ()
+    subtitle_codecs: tuple[str, ...] = ()
+    data_streams: int = 0
+    sar_num: int | None = None  # sample (pixel) aspect ratio; None = square
+    sar_den: int | None = None
 
     @property
     def fps(self) -> float | None:

@@ -186,12 +186,15 @@ def align_files(
     segmentation: str = "auto",
     fmt: str | None = None,
     reference_fmt: str | None = None,
+    audio_track: int = 0,
 ) -> Alignment:
     """What ``clipper align`` does: read the transcript (and reference), probe the media, align.
 
     ``media_path`` may be None when ``reference_path`` is given. ``encoding`` applies to
     the transcript and the reference; ``segmentation`` and ``fmt`` to the transcript
-    only. The returned alignment's ``settings`` records the inputs (``transcript``,
+    only. ``audio_track`` is the audio stream to align to (0-based among the audio
+    streams, ffmpeg's ``0:a:N``; recorded as ``media.audio_track``); when it is silent the
+    alignment's warnings say so and name the tracks that have sound. The returned alignment's ``settings`` records the inputs (``transcript``,
     ``reference``, ``options``, ``anchors``) unless the engine already set those keys.
 
     Example:
@@ -212,7 +215,9 @@ def align_files(
     if media_path is not None:
         from .media import probe
 
-        media = probe(media_path)
+        media = probe(media_path, audio_track)  # a track the file lacks fails here, listing its tracks
+    elif audio_track:
+        raise InputError(f"--audio-track {audio_track}: there is no media to choose a track of; give MEDIA or leave it out")
     al = align_transcript(
         transcript,
         media,
@@ -233,7 +238,14 @@ def align_files(
         settings.setdefault("options", opts)
     if anchor_objs:
         settings.setdefault("anchors", [{"text": a.text, "ms": a.ms, "source": a.source} for a in anchor_objs])
-    return replace(al, settings=settings)
+    stats = al.stats
+    if media is not None:
+        from .media import silent_track_warning
+
+        silent = silent_track_warning(media)
+        if silent:  # also on its own, for callers that explain a later failure with it
+            stats = {**stats, "warnings": [*stats.get("warnings", ()), silent], "silent_track": silent}
+    return replace(al, settings=settings, stats=stats)
 
 
 def summarize(al: Alignment) -> dict[str, Any]:

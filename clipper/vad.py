@@ -49,7 +49,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import InputError
-from .model import ProgressFn, Span
+from .model import MediaInfo, ProgressFn, Span
 
 __all__ = [
     "ActivityTrack",
@@ -300,15 +300,15 @@ def _check(frame_ms: int, mode: int) -> None:
         raise InputError(f"VAD mode must be 0-3, got {mode}")
 
 
-def _piece_worker(args: tuple[str, int, int | None, int, int]) -> _Piece:
+def _piece_worker(args: tuple[str, int, int | None, int, int, int]) -> _Piece:
     from .media import iter_audio
 
-    path, start, dur, frame_ms, mode = args
-    return _analyse_chunks(iter_audio(path, start=start or None, duration=dur), frame_ms, mode)
+    path, start, dur, frame_ms, mode, track = args
+    return _analyse_chunks(iter_audio(path, start=start or None, duration=dur, track=track), frame_ms, mode)
 
 
 def frame_activity(
-    path: str | os.PathLike[str],
+    path: str | os.PathLike[str] | MediaInfo,
     *,
     frame_ms: int = 10,
     mode: int = 2,
@@ -319,7 +319,8 @@ def frame_activity(
     media_duration: int | None = None,
     progress: ProgressFn | None = None,
 ) -> ActivityTrack:
-    """Decode ``path`` (first audio track) and analyse its speech activity.
+    """Decode ``path`` (a file's first audio track, or a probed MediaInfo's chosen one)
+    and analyse its speech activity.
 
     Args:
         frame_ms: webrtcvad frame (10, 20 or 30 ms).
@@ -333,9 +334,10 @@ def frame_activity(
     Raises:
         MediaError: ffmpeg could not decode the file.
     """
-    from .media import iter_audio, probe
+    from .media import audio_source, iter_audio, probe
 
     _check(frame_ms, mode)
+    src, track = audio_source(path)
     offset = start or 0
     if jobs <= 1:
         total = duration or media_duration or 0
@@ -343,7 +345,7 @@ def frame_activity(
         return _finish(piece, frame_ms, gate_db, offset)
     to_end = duration is None
     if duration is None:
-        full = media_duration if media_duration is not None else probe(path).duration
+        full = media_duration if media_duration is not None else probe(src).duration
         duration = max(full - offset, 0) if full else None
     if not duration:
         piece = _analyse_chunks(iter_audio(path, start=start, duration=None), frame_ms, mode, progress, 0)
@@ -353,13 +355,13 @@ def frame_activity(
     n_pieces = max(1, min(jobs * 4, duration // 60_000 or 1))
     step = max(1000, (duration // n_pieces) // 1000 * 1000)
     bounds = list(range(0, duration, step))
-    tasks: list[tuple[str, int, int | None, int, int]] = []
+    tasks: list[tuple[str, int, int | None, int, int, int]] = []
     for k, a in enumerate(bounds):
         last = k == len(bounds) - 1
         dur: int | None = step
         if last:
             dur = None if to_end else duration - a
-        tasks.append((str(path), offset + a, dur, frame_ms, mode))
+        tasks.append((src, offset + a, dur, frame_ms, mode, track))
     parts: list[_Piece] = []
     with ProcessPoolExecutor(max_workers=jobs) as ex:
         done_ms = 0

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -106,8 +107,12 @@ def run(
     jobs: int = 1,
     force: bool = False,
     progress: ProgressFn | None = None,
+    audio_track: int = 0,
 ) -> dict[str, Any]:
     """Align ``transcript`` to ``media`` and write ``outputs`` into the folder ``output``.
+
+    ``audio_track`` (0-based among the audio streams) is the one aligned to; clips keep
+    every track, that one first.
 
     Files are named by the transcript (``talk.txt`` gives ``talk.align.json``, ``talk.srt``,
     ...); each is written atomically. Returns the summary ``clipper run --json`` prints:
@@ -136,12 +141,15 @@ def run(
     out = Path(output)
     paths = output_paths(out, stem_of(transcript), want)
     _check_output(out, paths, force)
-    info = probe(media)  # a corrupt or stream-less file fails here, before the long work
+    if audio_track < 0:
+        raise InputError(f"--audio-track {audio_track}: give 0 or more (0 is the first audio track)")
+    info = probe(media, audio_track)  # a corrupt or stream-less file, or a track it lacks, fails here, before the long work
     t0 = time.perf_counter()
     notes: list[str] = []
     summary: dict[str, Any] = {"output": str(out), "media_ms": info.duration}
 
-    al = align_files(transcript, media, reference_path=reference, engine=engine, jobs=jobs, options=options, progress=progress, force=force)
+    al = align_files(transcript, media, reference_path=reference, engine=engine, jobs=jobs, options=options, progress=progress, force=force,
+                     audio_track=audio_track)  # fmt: skip
     summary["alignment"] = summarize(al)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -164,8 +172,9 @@ def run(
         from .resolve import resolve_takeaways
         from .search import PassageIndex
 
-        index = PassageIndex(al)
-        resolved = resolve_takeaways(al, index)
+        with _explained(al):
+            index = PassageIndex(al)
+            resolved = resolve_takeaways(al, index)
         summary["takeaways"] = [
             {
                 "index": r.index,
@@ -178,9 +187,10 @@ def run(
             for r in resolved
         ]
         if "clips" in paths:
-            manifest_path = _cut_takeaways(al, info, index, resolved, paths["clips"], summary, notes,
-                                           mode=mode, handle_before=handle_before, handle_after=handle_after,
-                                           force=force, progress=progress)  # fmt: skip
+            with _explained(al):
+                manifest_path = _cut_takeaways(al, info, index, resolved, paths["clips"], summary, notes,
+                                               mode=mode, handle_before=handle_before, handle_after=handle_after,
+                                               force=force, progress=progress)  # fmt: skip
 
     summary["exports"] = {}
     from . import export as _export
@@ -199,6 +209,30 @@ def run(
     return summary
 
 
+def clip_keyframes(info: Any) -> Any:
+    """Keyframes for fast-mode planning, looked up per clip (``clipper.clips.Keyframes``):
+    the ones up to ``FAST_MAX_BACK`` before its start, whatever else is cut, so a clip's
+    keyframe never depends on the other clips of the run. None without video."""
+    from .clips import FAST_MAX_BACK
+    from .media import keyframes_near
+
+    if not info.has_video:
+        return None
+    return lambda ms: keyframes_near(info.path, max(0, ms), before=FAST_MAX_BACK + 1000, after=0)
+
+
+@contextmanager
+def _explained(al: Any) -> Iterator[None]:
+    """Bad input found after the alignment (nothing placed, so nothing to cut) is most
+    likely a silent audio track: the error then says so, and which track to choose."""
+    try:
+        yield
+    except InputError as e:
+        if al.stats.get("silent_track"):
+            raise InputError(f"{e}; {al.stats['silent_track']}") from None
+        raise
+
+
 def _cut_takeaways(
     al: Any,
     info: Any,
@@ -215,8 +249,8 @@ def _cut_takeaways(
     progress: ProgressFn | None,
 ) -> Path | None:
     """One clip per takeaway that can be placed; a note for each that cannot."""
-    from .clips import PlanOptions, build_requests, plan
-    from .cut import CutOptions, fps_fraction, keyframes_for, make_clips
+    from .clips import PlanOptions, build_requests, plan, stream_copy_packet
+    from .cut import CutOptions, fps_fraction, make_clips
 
     skipped: list[str] = []
     reqs = build_requests(al, takeaways=[str(r.index) for r in resolved], skipped=skipped, index=index, resolved=resolved) if resolved else []
@@ -226,9 +260,9 @@ def _cut_takeaways(
         if not resolved:
             notes.append("the transcript has no takeaways: no clips cut (use 'clipper cut --quote/--topic/--range')")
         return None
-    keys = keyframes_for(info, [q.start - handle_before for q in reqs]) if mode == "fast" else None
     planned = plan(reqs, al, info.duration, PlanOptions(handle_before=handle_before, handle_after=handle_after, mode=mode),
-                   fps=fps_fraction(info), keyframes=keys)  # fmt: skip
+                   fps=fps_fraction(info), keyframes=clip_keyframes(info) if mode == "fast" else None,
+                   audio_packet=stream_copy_packet(info.sample_rate))  # fmt: skip
     result = make_clips(al, info, planned, folder, CutOptions(mode=mode, force=force), progress=progress)
     notes += list(result.notes)
     summary["clips"] = {
@@ -261,12 +295,28 @@ def cut(
     dry_run: bool = False,
     force: bool = False,
     progress: ProgressFn | None = None,
+    audio_track: int | None = None,
+    scale: str | tuple[int, int] | None = None,
+    video_codec: str | None = None,
+    crf: int | None = None,
+    preset: str | None = None,
+    audio_bitrate: str | None = None,
+    supercut_order: str = "given",
+    given: Sequence[str] | None = None,
 ) -> Any:
     """What ``clipper cut`` does: find each request in ``alignment`` (an ``*.align.json``
     path or an :class:`~clipper.model.Alignment`), plan clips that never start or end inside
     a word, and cut them into ``output`` with per-clip SRT/VTT and a manifest (the set is
     swapped in whole). Returns a :class:`clipper.cut.CutResult`; its ``notes`` include a
     warning when the media's length differs from the one the alignment was made for.
+
+    Every audio track of ``media`` is kept, ``audio_track`` first (None: the track the
+    alignment was made from, else 0). ``scale`` (``"WxH"``) sizes the picture (vertical
+    clips are at least 1080x1920 without it); ``video_codec``, ``crf``, ``preset`` and
+    ``audio_bitrate`` set the re-encoding of accurate clips. ``supercut_order`` is
+    ``given`` (``concat`` joins the clips in the order asked for: ``given`` lists the kinds
+    ``quote``/``takeaway``/``topic``/``range`` in the order they were given, as the
+    command line had them; None: quotes, then takeaways, topics, ranges) or ``timeline``.
 
     Raises:
         InputError: no request, bad values, a quote that matches nothing or is not placed,
@@ -276,9 +326,9 @@ def cut(
     from dataclasses import replace as _replace
 
     from .alignfile import load
-    from .clips import PlanOptions, build_requests, plan
-    from .cut import CutOptions, check_folder, fps_fraction, keyframes_for, make_clips
-    from .media import probe
+    from .clips import PlanOptions, build_requests, plan, stream_copy_packet
+    from .cut import CutOptions, check_folder, fps_fraction, make_clips
+    from .media import probe, select_track
     from .model import Alignment
     from .timecode import format_clock
 
@@ -286,25 +336,70 @@ def cut(
         raise InputError(f"--mode {mode!r}: choose accurate or fast")
     if handle_before < 0 or handle_after < 0 or fade < 0:
         raise InputError("--handle-before, --handle-after and --fade are ms, not negative")
-    if mode == "fast" and (fade or burn or vertical):
-        raise InputError("--fade, --burn and --vertical re-encode the picture; use --mode accurate")
+    if mode == "fast" and (fade or burn or vertical or scale):
+        raise InputError("--fade, --burn, --vertical and --scale re-encode the picture; use --mode accurate")
     if not (quotes or takeaways or topics or ranges):
         raise InputError("nothing to cut: give --quote, --takeaway, --topic or --range")
+    from .cut import SUPERCUT_ORDERS, given_order, parse_scale
+    from .media import audio_codec_args, video_codec_args
+
+    if supercut_order not in SUPERCUT_ORDERS:
+        raise InputError(f"--supercut-order {supercut_order!r}: choose {' or '.join(SUPERCUT_ORDERS)}")
+    if audio_track is not None and audio_track < 0:
+        raise InputError(f"--audio-track {audio_track}: give 0 or more (0 is the first audio track)")
+    frame = parse_scale(scale) if isinstance(scale, str) else scale
+    if mode == "accurate":  # a codec this ffmpeg lacks, a CRF off its scale: refused before any work
+        video_codec_args(video_codec, crf, preset)
+        audio_codec_args(audio_bitrate)
     check_folder(Path(output), force)
     if not isinstance(alignment, Alignment) and not Path(alignment).exists():
         raise InputError(f"{alignment}: no such alignment file; make one with 'clipper align'")
     al = alignment if isinstance(alignment, Alignment) else load(alignment)
-    info = probe(media)
+    info = probe(media, audio_track or 0)
     warn: list[str] = []
+    heard = al.media.audio_track if al.media is not None else 0
+    if audio_track is None and heard:  # the track the words were heard on comes first again
+        if heard < len(info.audio_tracks):
+            info = select_track(info, heard)
+        else:
+            warn.append(f"the alignment was made from audio track {heard}, which {media} lacks; track 0 comes first")
+    from .media import silent_track_warning
+
+    silent = silent_track_warning(info)
+    if silent:
+        warn.append(f"warning: {silent}")
     if al.media is not None and abs(al.media.duration - info.duration) > max(2000, info.duration // 100):
         warn.append(
             f"warning: {media} lasts {format_clock(info.duration)} but the alignment was made for "
             f"{format_clock(al.media.duration)} of media; is it the same file?"
         )
     requests = build_requests(al, quotes=quotes, takeaways=takeaways, topics=topics, ranges=ranges, min_score=min_score)
-    keys = keyframes_for(info, [r.start - handle_before for r in requests]) if mode == "fast" else None
     clips = plan(requests, al, info.duration, PlanOptions(handle_before=handle_before, handle_after=handle_after, mode=mode),
-                 fps=fps_fraction(info), keyframes=keys)  # fmt: skip
-    options = CutOptions(mode=mode, fade=fade, burn=burn, vertical=vertical, x_offset=x_offset, concat=concat, force=force, dry_run=dry_run)
+                 fps=fps_fraction(info), keyframes=clip_keyframes(info) if mode == "fast" else None,
+                 audio_packet=stream_copy_packet(info.sample_rate))  # fmt: skip
+    order = given_order(_as_given(requests, given), clips) if concat and supercut_order == "given" else None
+    options = CutOptions(mode=mode, fade=fade, burn=burn, vertical=vertical, x_offset=x_offset, concat=concat, force=force, dry_run=dry_run,
+                         scale=frame, video_codec=video_codec, crf=crf, preset=preset, audio_bitrate=audio_bitrate,
+                         supercut_order=order)  # fmt: skip
     result = make_clips(al, info, clips, output, options, progress=progress)
     return _replace(result, notes=(*warn, *result.notes)) if warn else result
+
+
+def _as_given(requests: Sequence[Any], given: Sequence[str] | None) -> list[Any]:
+    """``requests`` (as :func:`clipper.clips.build_requests` makes them: quotes, takeaways,
+    topics, ranges, each kind in its given order) in the order of ``given``, the kinds as the
+    user interleaved them; unchanged when ``given`` is None or does not fit."""
+    if not given:
+        return list(requests)
+    by_kind: dict[str, list[Any]] = {}
+    for r in requests:
+        by_kind.setdefault(r.kind, []).append(r)
+    if sorted(given) != sorted(r.kind for r in requests):
+        return list(requests)
+    taken: dict[str, int] = {}
+    out = []
+    for kind in given:
+        k = taken.get(kind, 0)
+        out.append(by_kind[kind][k])
+        taken[kind] = k + 1
+    return out

@@ -14,6 +14,7 @@ from clipper import alignfile
 from clipper.errors import OutputExistsError, ParseError
 from clipper.model import (
     Alignment,
+    AudioTrack,
     CleanReport,
     Hint,
     MediaInfo,
@@ -87,6 +88,17 @@ media = st.none() | st.builds(
     sample_rate=st.none() | st.integers(8000, 96000),
     channels=st.none() | st.integers(1, 8),
     start_time=ms,
+    audio_track=st.integers(0, 3),
+    audio_tracks=st.lists(
+        st.builds(AudioTrack, index=st.integers(0, 3), stream=st.integers(0, 9), codec=text, channels=st.none() | st.integers(1, 8),
+                  sample_rate=st.none() | st.integers(8000, 96000), language=st.none() | text, title=st.none() | text,
+                  default=st.booleans()),  # fmt: skip
+        max_size=3,
+    ).map(tuple),
+    subtitle_codecs=st.lists(text, max_size=2).map(tuple),
+    data_streams=st.integers(0, 2),
+    sar_num=st.none() | st.integers(1, 100),
+    sar_den=st.none() | st.integers(1, 100),
 )
 reports = st.builds(
     CleanReport,

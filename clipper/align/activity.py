@@ -891,7 +891,7 @@ def run(request: AlignRequest) -> Alignment:
     if request.media is None:
         raise AlignmentError("the activity engine needs media (or a --reference track to map cues from)")
     track = vadmod.frame_activity(
-        request.media.path,
+        request.media,
         mode=int(opts.get("vad_mode", 2)),
         jobs=max(1, request.jobs),
         media_duration=request.media.duration,

@@ -310,7 +310,7 @@ def run_cuemap(request: AlignRequest) -> Alignment:
     if request.media is not None and bool(opts.get("cue_audio", True)):
         from .. import vad as vadmod
 
-        track = vadmod.frame_activity(request.media.path, jobs=max(1, request.jobs), media_duration=request.media.duration, progress=request.progress)
+        track = vadmod.frame_activity(request.media, jobs=max(1, request.jobs), media_duration=request.media.duration, progress=request.progress)
     times: dict[int, tuple[int, int, float]] = {}
     unplaced: list[int] = []
     for bd, margin, ms_per_unit in zip(beads, margins, local_rate, strict=True):

@@ -821,7 +821,7 @@ def _refine(request: AlignRequest, segs: list[Segment], mode: str, within: int) 
 
     assert request.media is not None
     track = frame_activity(
-        request.media.path, jobs=max(1, request.jobs), media_duration=request.media.duration, progress=request.progress
+        request.media, jobs=max(1, request.jobs), media_duration=request.media.duration, progress=request.progress
     )
     regions = speech_regions(track, min_pause_ms=80)
     r_starts = [r.start for r in regions]

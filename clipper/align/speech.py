@@ -79,7 +79,7 @@ import numpy as np
 
 from ..errors import InputError, MismatchError
 from ..media import SAMPLE_RATE, iter_audio
-from ..model import Alignment, Segment, Word
+from ..model import Alignment, MediaInfo, Segment, Word
 from . import FORCED_CONFIDENCE, AlignRequest
 from . import probe as probemod
 from .lexicon import Lexicon
@@ -216,7 +216,7 @@ def _frame_db(x: np.ndarray) -> np.ndarray:
     return db
 
 
-def _read_audio(path: str, workdir: str, request: AlignRequest) -> _Audio:
+def _read_audio(path: str | MediaInfo, workdir: str, request: AlignRequest) -> _Audio:
     raw = os.path.join(workdir, "audio.s16")
     dbs: list[np.ndarray] = []
     total = request.media.duration if request.media is not None else 0
@@ -1137,7 +1137,7 @@ def run(request: AlignRequest) -> Alignment:
     stats: dict[str, Any] = {"tokens": len(tokens), "oov": len(lex.extra)}
     forced = False
     with tempfile.TemporaryDirectory(prefix="clipper-speech-") as tmp:
-        audio = _read_audio(request.media.path, tmp, request)
+        audio = _read_audio(request.media, tmp, request)  # the chosen --audio-track
         speech = _activity(audio.db)
         placed: dict[int, _Placed] = {}
         act_times: dict[int, tuple[int, int]] = {}
@@ -1675,7 +1675,7 @@ def quick_match(request: AlignRequest, opts: SpeechOptions | None = None) -> pro
         rec = Recogniser(_decoder(extra, opts), words, os.path.join(tmp, "match"))
         hyps, windows = [], []
         for a in starts:
-            x = decode_audio(request.media.path, start=max(0, a), duration=dur if dur <= 3 * span else span)
+            x = decode_audio(request.media, start=max(0, a), duration=dur if dur <= 3 * span else span)
             hyps.append([(w, s - PAD_FRAMES, e - PAD_FRAMES) for w, s, e in rec(_padded(x, opts.dither, a))])
             windows.append((max(0, a) // FRAME_MS, (max(0, a) + len(x) * 1000 // SAMPLE_RATE) // FRAME_MS))
     return probemod.probe(hyps, windows, words)

@@ -66,7 +66,7 @@ def run_batch(
     """Run every item of ``source`` (a folder or a CSV/JSONL manifest) into ``outdir``.
 
     Args:
-        defaults: engine, options, outputs, mode and force for items that do not set them.
+        defaults: engine, options, outputs, mode, force and audio track for items that do not set them.
         jobs: cores to use here (default: all this process may use); ignored with ``scheduler``.
         item_jobs: worker processes each item's engine may use; the pool runs
             ``jobs // item_jobs`` items at once (fewer if memory is short).

@@ -28,7 +28,7 @@ from ..workflow import OUTPUTS, parse_outputs
 __all__ = ["Item", "Defaults", "discover", "from_folder", "from_manifest", "MANIFEST_FIELDS", "STATE_DIR"]
 
 #: columns (CSV) or keys (JSONL) a manifest may have; media and transcript are required
-MANIFEST_FIELDS = ("name", "media", "transcript", "reference", "engine", "options", "outputs")
+MANIFEST_FIELDS = ("name", "media", "transcript", "reference", "engine", "options", "outputs", "audio_track")
 
 #: the batch's own folder inside OUTDIR (state, work in progress); never an item's name
 STATE_DIR = ".clipper-batch"
@@ -48,6 +48,7 @@ class Defaults:
     outputs: tuple[str, ...] = OUTPUTS
     mode: str = "accurate"
     force: bool = False
+    audio_track: int = 0
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class Item:
     mode: str = "accurate"
     force: bool = False
     problem: str | None = None  # why it cannot run; recorded as failed without running
+    audio_track: int = 0  # --audio-track: the audio stream aligned to (0-based)
 
     def settings(self) -> dict[str, Any]:
         """Everything besides the inputs' content that changes the outputs (part of the state key)."""
@@ -73,6 +75,8 @@ class Item:
             "outputs": list(self.outputs),
             "mode": self.mode,
             "force": self.force,
+            # only when set, so items of batches journalled before it existed keep their keys
+            **({"audio_track": self.audio_track} if self.audio_track else {}),
         }
 
 
@@ -119,7 +123,7 @@ def from_folder(folder: str | os.PathLike[str], defaults: Defaults = Defaults(),
     for stem, media in sorted(media_by_stem.items()):
         name = stem.relative_to(root).as_posix()
         base = Item(name, str(media[0]), None, engine=defaults.engine, options=defaults.options,
-                    outputs=defaults.outputs, mode=defaults.mode, force=defaults.force)  # fmt: skip
+                    outputs=defaults.outputs, mode=defaults.mode, force=defaults.force, audio_track=defaults.audio_track)  # fmt: skip
         if len(media) > 1:
             items.append(replace(base, problem=f"{', '.join(m.name for m in media)}: two media files share the name {stem.name!r}; keep one or use a manifest"))
             continue
@@ -164,11 +168,21 @@ def _parse_options(value: Any, where: str) -> dict[str, Any]:
     return parse_options(s for s in text.split(";") if s.strip())
 
 
+def _track_of(value: Any, default: int, where: str) -> int:
+    if value in (None, ""):
+        return default
+    text = str(value).strip()
+    if not text.isdigit():
+        raise InputError(f"{where}: audio_track {value!r}: give a whole number, 0 for the first audio track")
+    return int(text)
+
+
 def from_manifest(path: str | os.PathLike[str], defaults: Defaults = Defaults()) -> list[Item]:
     """Read a CSV (with a header row) or JSONL manifest: one item a row, columns
     :data:`MANIFEST_FIELDS`. Relative paths are relative to the manifest's folder;
     ``name`` defaults to the transcript's stem; ``options`` is a JSON object or
-    ``key=value;key=value``; ``outputs`` is ``all`` or names like ``srt,vtt``.
+    ``key=value;key=value``; ``outputs`` is ``all`` or names like ``srt,vtt``;
+    ``audio_track`` the audio stream to align to (0-based, as ``--audio-track``).
 
     Raises:
         InputError: unknown columns, a malformed row, duplicate names (outputs would collide).
@@ -217,7 +231,8 @@ def from_manifest(path: str | os.PathLike[str], defaults: Defaults = Defaults())
         outputs = parse_outputs(row["outputs"]) if row.get("outputs") not in (None, "") else defaults.outputs
         item = Item(name, media, transcript, reference, engine=str(row.get("engine") or defaults.engine),
                     options={**defaults.options, **_parse_options(row.get("options"), where)},
-                    outputs=outputs, mode=defaults.mode, force=defaults.force)  # fmt: skip
+                    outputs=outputs, mode=defaults.mode, force=defaults.force,
+                    audio_track=_track_of(row.get("audio_track"), defaults.audio_track, where))  # fmt: skip
         problem = None
         for key, value in (("media", media), ("transcript", transcript), ("reference", reference)):
             if value is None and key != "reference":

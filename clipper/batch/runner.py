@@ -87,7 +87,8 @@ def run_task(task: Task) -> Outcome:
     log.setLevel(logging.ERROR)  # engine warnings go into the summary, not onto a shared terminal
     try:
         summary = run(item.media, item.transcript, folder, reference=item.reference, engine=item.engine,
-                      options=item.options, outputs=item.outputs, mode=item.mode, jobs=jobs, force=item.force)  # fmt: skip
+                      options=item.options, outputs=item.outputs, mode=item.mode, jobs=jobs, force=item.force,
+                      audio_track=item.audio_track)  # fmt: skip
     except ClipperError as e:
         return failed(e.exit_code, str(e).splitlines()[0] if str(e) else type(e).__name__)
     except Exception as e:  # an item's crash must not end the batch

@@ -14,8 +14,15 @@ from ..io import check_writable
 from . import app
 from .common import JSON, QUIET, Command, emit_json, epilog, note, progress
 
+#: --audio-track's help, shared by align, run, cut and batch
+AUDIO_TRACK_HELP = (
+    "Audio track to use: 0-based among the file's audio streams (ffmpeg's 0:a:N); default 0, the first. "
+    "A number the file lacks is refused with its list of tracks; a silent track gives a warning naming those with sound."
+)
+
 _EPILOG = epilog(
     "clipper align talk.mp4 talk.txt -o talk.align.json",
+    "clipper align talk.mp4 talk.txt --audio-track 1 -o talk.align.json",
     "clipper align talk.txt --reference talk.youtube.vtt -o talk.align.json",
     'clipper align talk.mp4 talk.txt --engine activity \\\n    --anchor "world model@1:02:03" -o talk.align.json',
 )
@@ -67,6 +74,7 @@ def align_command(
         [], "--anchor", "-a", metavar="TEXT@TIME", help='A known point "TEXT@TIME" (TIME as h:mm:ss[.mmm], mm:ss or seconds); repeatable.'
     ),
     language: str | None = typer.Option(None, "--language", metavar="LANG", help="Spoken language (e.g. en); default: from the transcript."),
+    audio_track: int = typer.Option(0, "--audio-track", metavar="N", help=AUDIO_TRACK_HELP),
     jobs: int = typer.Option(1, "--jobs", "-j", metavar="N", help="Worker processes an engine may use."),
     option: list[str] = typer.Option(
         [], "--option", "-O", metavar="KEY=VALUE", help="Engine setting KEY=VALUE (values read as int, float, bool or text); repeatable. A key the engine does not read, or a value of the wrong type, is refused."
@@ -91,6 +99,8 @@ def align_command(
         raise InputError(f"--segments {segments!r}: choose one of {', '.join(SEGMENTATIONS)}")
     if jobs < 1:
         raise InputError(f"--jobs {jobs}: give 1 or more worker processes")
+    if audio_track < 0:
+        raise InputError(f"--audio-track {audio_track}: give 0 or more (0 is the first audio track)")
     anchors = [parse_anchor(a) for a in anchor]
     options = parse_options(option)
     _must_be_file(transcript, "transcript")
@@ -116,6 +126,7 @@ def align_command(
             encoding=encoding,
             segmentation=segments,
             fmt=fmt,
+            audio_track=audio_track,
         )
     wall = time.perf_counter() - t0
     save(al, output, force=force)

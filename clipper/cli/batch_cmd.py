@@ -21,7 +21,7 @@ _EPILOG = epilog(
     notes=(
         "INPUT is a folder (talk.mp4 pairs with talk.txt, or talk.srt/.vtt as the transcript; "
         "talk.reference.srt, or captions beside a .txt, is the reference) or a .csv/.jsonl manifest "
-        "with columns name, media, transcript, reference, engine, options, outputs. "
+        "with columns name, media, transcript, reference, engine, options, outputs, audio_track. "
         "Each item goes to OUTDIR/NAME/ whole; OUTDIR/batch.json, .csv and .html summarise. "
         "Run it again to finish an interrupted batch: items finished with the same inputs and "
         "settings are skipped, changed ones run again. Exit 0: all done; 1: some item failed "
@@ -49,6 +49,7 @@ def batch_command(
     option: list[str] = typer.Option([], "--option", "-O", metavar="KEY=VALUE", help="Engine setting for every item (repeatable); a manifest's options add to these."),
     outputs: str = typer.Option("all", "--outputs", metavar="LIST", help="What to write: all, or some of alignment,srt,vtt,clips,chapters,edl."),
     mode: str = typer.Option("accurate", "--mode", "-m", metavar="accurate|fast", help="Clip cutting: accurate (re-encode) or fast (stream copy)."),
+    audio_track: int = typer.Option(0, "--audio-track", metavar="N", help="Audio track to align to for items that do not name one (manifest column audio_track): 0-based among the file's audio streams (ffmpeg's 0:a:N)."),
     jobs: int = typer.Option(0, "--jobs", "-j", metavar="N", help="Cores to use here (0: all this process may use)."),
     item_jobs: int = typer.Option(1, "--item-jobs", metavar="N", help="Engine worker processes per item; items at once = jobs / this."),
     scheduler: str | None = typer.Option(None, "--scheduler", metavar="ADDRESS", help="Run the items on this Dask distributed scheduler (e.g. tcp://host:8786)."),
@@ -68,7 +69,10 @@ def batch_command(
         raise InputError(f"--engine {engine!r}: choose auto or one of {', '.join(ENGINES)}")
     from ..align import check_known
 
-    defaults = Defaults(engine=engine, options=parse_options(option), outputs=parse_outputs(outputs), mode=mode, force=force)
+    if audio_track < 0:
+        raise InputError(f"--audio-track {audio_track}: give 0 or more (0 is the first audio track)")
+    defaults = Defaults(engine=engine, options=parse_options(option), outputs=parse_outputs(outputs), mode=mode, force=force,
+                        audio_track=audio_track)  # fmt: skip
     check_known(defaults.options)  # a typo would fail every item
 
     seen = {"done": 0, "total": 0, "t0": time.monotonic()}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -11,6 +12,25 @@ from ..errors import InputError
 from ..timecode import format_clock
 from . import app
 from .common import FORCE, JSON, QUIET, Command, emit_json, epilog, note, progress
+
+#: ``ctx.meta`` key: the clip options' names in the order they were given, one per value
+GIVEN = "clipper.given"
+_KINDS = {"quote": "quote", "takeaway": "takeaway", "topic": "topic", "range_": "range"}
+
+
+class GivenOrder(Command):
+    """Records the order the clip options came in (click keeps each option's values in
+    order, but not how ``--quote`` and ``--range`` interleave): a supercut follows it."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        import click
+
+        try:
+            _, _, order = self.make_parser(ctx).parse_args(args=list(args))
+            ctx.meta[GIVEN] = [_KINDS[p.name] for p in order if p.name in _KINDS]
+        except click.ClickException:
+            pass  # the real parse below reports it
+        return super().parse_args(ctx, args)
 
 
 def _clock(ms: int | None) -> str:
@@ -152,7 +172,7 @@ def topics_command(
 
 @app.command(
     "cut",
-    cls=Command,
+    cls=GivenOrder,
     short_help="Cut clips for quotes, takeaways, topics or time ranges.",
     no_args_is_help=True,
     help="Cut clips for quotes, takeaways, topics or ranges, with per-clip SRT/VTT and a manifest.",
@@ -160,9 +180,19 @@ def topics_command(
         'clipper cut talk.mp4 talk.align.json --quote "I just turned down OpenAI" \\\n    -o clips/',
         "clipper cut talk.mp4 talk.align.json -T 1 -T 2 --mode fast -o clips/",
         "clipper cut talk.mp4 talk.align.json --range 1:00-1:30 \\\n    --burn --vertical --concat -o clips/",
+        'clipper cut talk.mp4 talk.align.json -Q "last point" -Q "first point" \\\n    --concat --audio-track 1 -o clips/',
+        "clipper cut talk.mp4 talk.align.json -R 1:00-1:30 --video-codec libx265 \\\n    --crf 24 --scale 1280x720 -o clips/",
+        notes=(
+            "Clips keep every audio track of MEDIA (the --audio-track one first, as the default) and its text "
+            "subtitle streams where the clip's container holds them (MP4: as mov_text; MKV: all, as they are); "
+            "data streams are dropped. A vertical clip is a 9:16 crop scaled to 1080x1920, or to the source's "
+            "height when that is taller; burnt-in subtitles are laid out for the frame (42 characters a line for "
+            "16:9, 25 and up to 3 lines for 9:16) at a font size that fits them."
+        ),
     ),
 )
 def cut_command(
+    ctx: typer.Context,
     media: str = typer.Argument(..., metavar="MEDIA", help="The media file the alignment was made for."),
     alignment: str = typer.Argument(..., metavar="X.align.json", help="The alignment file from 'clipper align'."),
     output: str = typer.Option(..., "--output", "-o", metavar="DIR", help="Folder for the clips, their subtitles and the manifest."),
@@ -176,8 +206,15 @@ def cut_command(
     fade: int = typer.Option(0, "--fade", metavar="MS", help="Fade in and out over this many ms (accurate mode)."),
     burn: bool = typer.Option(False, "--burn", help="Burn the subtitles into the picture (accurate mode; sidecar files if impossible)."),
     concat: bool = typer.Option(False, "--concat", help="Also join the clips into one supercut."),
-    vertical: bool = typer.Option(False, "--vertical", help="Crop to 9:16 (accurate mode)."),
+    supercut_order: str = typer.Option("given", "--supercut-order", metavar="given|timeline", help="Order of the clips in the --concat supercut: as given on the command line, or by time."),
+    vertical: bool = typer.Option(False, "--vertical", help="Crop to 9:16 and scale to 1080x1920, or the source's height if taller (accurate mode)."),
     x_offset: int | None = typer.Option(None, "--x-offset", metavar="PX", help="Left edge of the 9:16 crop in source pixels (default: centred)."),
+    scale: str | None = typer.Option(None, "--scale", metavar="WxH", help="Picture size of the clips, even numbers (e.g. 1280x720; with --vertical the crop takes its shape, e.g. 1080x1350); the picture is letterboxed when its shape differs (accurate mode)."),
+    video_codec: str | None = typer.Option(None, "--video-codec", metavar="CODEC", help="Video encoder of accurate clips: libx264 (default), libx265, libvpx-vp9, libaom-av1 or libsvtav1, if this ffmpeg has it."),
+    crf: int | None = typer.Option(None, "--crf", metavar="N", help="Constant quality (lower is better): default 18 for libx264, 22 libx265, 31 libvpx-vp9, 30 libaom-av1, 35 libsvtav1."),
+    preset: str | None = typer.Option(None, "--preset", metavar="NAME", help="Encoder speed: x264/x265 ultrafast..veryslow (default veryfast / fast), or the -cpu-used / -preset number of VP9 and AV1."),
+    audio_bitrate: str | None = typer.Option(None, "--audio-bitrate", metavar="RATE", help="AAC bitrate of every audio track of accurate clips (default 160k)."),
+    audio_track: int | None = typer.Option(None, "--audio-track", metavar="N", help="Audio track that comes first (the default) in the clips, 0-based among the file's audio streams (ffmpeg's 0:a:N); default: the one the alignment was made from. Every track is kept. A number the file lacks is refused with its list of tracks."),
     min_score: float = typer.Option(80.0, "--min-score", metavar="SCORE", help="Lowest match score (0-100) a --quote may have."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan and the ffmpeg commands; write nothing."),
     force: bool = FORCE,
@@ -189,7 +226,9 @@ def cut_command(
     with progress(quiet) as bar:
         result = cut(media, alignment, output, quotes=quote, takeaways=takeaway, topics=topic, ranges=range_, mode=mode,
                      handle_before=handle_before, handle_after=handle_after, fade=fade, burn=burn, concat=concat,
-                     vertical=vertical, x_offset=x_offset, min_score=min_score, dry_run=dry_run, force=force, progress=bar)  # fmt: skip
+                     vertical=vertical, x_offset=x_offset, min_score=min_score, dry_run=dry_run, force=force, progress=bar,
+                     audio_track=audio_track, scale=scale, video_codec=video_codec, crf=crf, preset=preset,
+                     audio_bitrate=audio_bitrate, supercut_order=supercut_order, given=ctx.meta.get(GIVEN))  # fmt: skip
     for n in result.notes:
         note(f"clipper: {n}", quiet)
     if as_json:
@@ -201,6 +240,9 @@ def cut_command(
                 "notes": list(result.notes),
                 "clip_notes": {str(k): list(v) for k, v in result.per_clip_notes.items()},
                 "supercut": result.supercut,
+                "supercut_order": list(result.supercut_files),
+                "frame": list(result.frame) if result.frame else None,
+                "subtitle_lines": {"max_chars": result.lines[0], "max_lines": result.lines[1]} if result.lines else None,
                 "commands": [list(c) for c in result.commands],
                 "seconds": round(result.seconds, 3),
             }

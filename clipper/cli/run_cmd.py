@@ -7,7 +7,7 @@ import typer
 from ..align import ENGINES
 from ..timecode import format_clock
 from . import app
-from .align_cmd import summary_line
+from .align_cmd import AUDIO_TRACK_HELP, summary_line
 from .common import JSON, QUIET, Command, emit_json, epilog, note, progress
 
 _EPILOG = epilog(
@@ -40,6 +40,7 @@ def run_command(
     handle_before: int = typer.Option(250, "--handle-before", metavar="MS", help="ms kept before a clip's first word."),
     handle_after: int = typer.Option(400, "--handle-after", metavar="MS", help="ms kept after a clip's last word."),
     jobs: int = typer.Option(1, "--jobs", "-j", metavar="N", help="Worker processes the engine may use."),
+    audio_track: int = typer.Option(0, "--audio-track", metavar="N", help=AUDIO_TRACK_HELP + " Clips keep every track, this one first."),
     option: list[str] = typer.Option([], "--option", "-O", metavar="KEY=VALUE", help="Engine setting KEY=VALUE, as for 'clipper align'; repeatable."),
     outputs: str = typer.Option("all", "--outputs", metavar="LIST", help="What to write: all, or some of alignment,srt,vtt,clips,chapters,edl."),
     force: bool = typer.Option(False, "--force", help="Replace earlier results; align a transcript or reference that does not seem to belong to the media (confidences capped at 0.1)."),
@@ -52,8 +53,11 @@ def run_command(
     want = parse_outputs(outputs)
     with progress(quiet) as bar:
         summary = run(media, transcript, output, reference=reference, engine=engine, options=parse_options(option), outputs=want,
-                      mode=mode, handle_before=handle_before, handle_after=handle_after, jobs=jobs, force=force, progress=bar)  # fmt: skip
+                      mode=mode, handle_before=handle_before, handle_after=handle_after, jobs=jobs, force=force, progress=bar,
+                      audio_track=audio_track)  # fmt: skip
     if as_json:
+        for w in summary["alignment"].get("warnings", ()):
+            note(f"clipper: warning: {w}", quiet)
         emit_json(summary)
         return
     paths = output_paths(output, stem_of(transcript), want)
@@ -68,6 +72,7 @@ def run_command(
         lines.append(f"  clips      {summary['clips']['count']} in {paths['clips'].name}/ (one per takeaway)")
     for fmt, name in summary["exports"].items():
         lines.append(f"  {fmt:<10} {name}")
+    lines += [f"  warning: {w}" for w in summary["alignment"].get("warnings", ())]
     lines += [f"  note: {n}" for n in summary["notes"]]
     lines.append(f"  done in {summary['seconds']:.1f} s")
     note("\n".join(lines), quiet)
