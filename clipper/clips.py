@@ -2,19 +2,32 @@
 manifest's read/write helpers at the end, which go through :mod:`clipper.io`).
 
 :func:`plan` turns what the user asked for (a quote's words, a takeaway's passage, a
-range) into the spans to cut, in this order:
+range) into the spans to cut. Each clip is planned from its own request alone, so asking
+for other clips at the same time never moves its edges:
 
 1. **sentences**: an edge a few words inside a segment or sentence moves out to its
    boundary, so a clip does not begin or end mid-thought;
-2. **handles and pauses**: the start moves ``handle_before`` ms earlier and the end
-   ``handle_after`` ms later, but never into the neighbouring word: an edge stops in the
-   pause before it (``guard`` ms clear of it, or the middle of a short pause), so no
-   word is cut;
-3. **frames**: with video, edges land on frame boundaries (``accurate``) or the start
-   moves back to the previous keyframe (``fast``, stream copy), and the move is noted;
-4. **media**: edges are clamped to ``[0, duration]``;
-5. **merge**: clips whose words overlap become one; clips whose handles only overlap
-   meet in the pause between them. The plan is sorted and never overlaps.
+2. **pauses**: each edge lies in the pause next to its word: the start ``handle_before``
+   ms before the first word but no earlier than the middle of the pause before it (the
+   end likewise, ``handle_after`` ms after the last word, no later than the middle of the
+   pause after it), so neither a handle nor rounding reaches a neighbouring word;
+3. **frames**: with video, the edge moves to a frame boundary in the direction that stays
+   in its half of the pause (earlier for a start, later for an end; the other way when
+   that would leave the half; failing both, anywhere in the pause). A pause that holds no
+   frame boundary (words spoken together) cannot be cut cleanly on a frame. A re-encode
+   (accurate mode) then cuts on the frame just outside the pause and silences the sound
+   from there to the pause (``mute_head`` / ``mute_tail``, under a frame), so no part of
+   the neighbouring word is heard; a stream copy cannot, so its clip takes in the
+   neighbouring word and uses the pause beyond it (up to :data:`MAX_EXTEND_WORDS`), and
+   says so;
+4. **fast mode** (stream copy): the start moves back to the keyframe before it, or to an
+   earlier one within :data:`FAST_MAX_BACK` when that one is inside a word and the earlier
+   one is in a pause; a start left inside a word is said in the notes. A copy ends on whole
+   audio packets, so the end keeps one packet (``audio_packet`` ms) clear of the next word;
+5. **media**: edges stay within ``[0, duration]``;
+6. **merge**: clips whose requests overlap (the same words asked for twice) become one, and
+   the notes say so; other clips are kept as planned alone, even when their handles or
+   sentence snapping make them share some audio (the notes say that too).
 
 Clip names are readable and unique: ``01-turned-down-openai``.
 """
@@ -25,7 +38,7 @@ import math
 import re
 import unicodedata
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import TYPE_CHECKING
@@ -43,7 +56,7 @@ from .manifest import (  # the one manifest model (clipper.manifest); named here
 )
 from .model import Alignment, Segment, Span, Transcript, Word
 from .search import timed_words
-from .timecode import format_clock
+from .timecode import format_clock, frames_to_ms
 
 if TYPE_CHECKING:
     from .resolve import ResolvedTakeaway
@@ -54,6 +67,9 @@ __all__ = [
     "ClipRequest",
     "PlanOptions",
     "PlannedClip",
+    "Keyframes",
+    "FAST_MAX_BACK",
+    "stream_copy_packet",
     "plan",
     "slug",
     "clip_alignment",
@@ -73,7 +89,25 @@ __all__ = [
 KINDS = ("quote", "takeaway", "topic", "range")
 #: how far back (ms) fast mode may go for a keyframe that is not inside a word
 FAST_MAX_BACK = 15_000
+#: how many words an edge may take in, looking for a pause that holds a frame boundary
+MAX_EXTEND_WORDS = 8
 _SENTENCE_END = re.compile(r"[.!?\u2026\u3002\uff01\uff1f][\"'\u201d\u2019)\]]*$")
+
+#: keyframes for fast mode: all known ones, or a function giving those up to
+#: :data:`FAST_MAX_BACK` before a time (so a clip's keyframe never depends on other clips)
+Keyframes = Sequence[int] | Callable[[int], Sequence[int]]
+
+
+def stream_copy_packet(sample_rate: int | None) -> int:
+    """ms of the longest audio packet a stream copy may end on: 1152 samples (MP3; AAC
+    packs 1024, Opus at most 960 at 48 kHz) at the source's rate; 27 ms when unknown.
+
+    >>> stream_copy_packet(48000), stream_copy_packet(44100), stream_copy_packet(None)
+    (24, 27, 27)
+    """
+    if not sample_rate:
+        return 27
+    return -(-1152 * 1000 // sample_rate)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,13 +130,13 @@ class ClipRequest:
 
 @dataclass(frozen=True, slots=True)
 class PlanOptions:
+    #: ms before the first word, and after the last, kept when the pause allows (see plan)
     handle_before: int = 250
     handle_after: int = 400
     mode: str = "accurate"  # or "fast"
-    #: ms an edge keeps clear of a neighbouring word (the middle of a shorter pause)
-    guard: int = 40
     #: extend to the segment/sentence boundary when it is at most this many words away
     sentence_words: int = 3
+    #: clips whose requests overlap become one; False refuses them instead
     merge: bool = True
 
     def __post_init__(self) -> None:
@@ -114,7 +148,8 @@ class PlanOptions:
 
 @dataclass(frozen=True, slots=True)
 class PlannedClip:
-    """One clip to cut. ``span`` is cut from the source; ``content`` is the words it is for."""
+    """One clip to cut. ``span`` is cut from the source; ``content`` is the words it is for;
+    ``sources`` are the positions (0-based) of the requests it serves, in request order."""
 
     index: int
     name: str
@@ -125,6 +160,11 @@ class PlannedClip:
     content: Span
     span: Span
     notes: tuple[str, ...] = ()
+    sources: tuple[int, ...] = ()
+    #: ms of the clip's sound silenced at its start / end: the frame edge lies up to a frame
+    #: inside a neighbouring word (accurate mode, words spoken together), which is not heard
+    mute_head: int = 0
+    mute_tail: int = 0
 
     @property
     def handle_before(self) -> int:
@@ -181,6 +221,10 @@ class _Timeline:
     def __init__(self, alignment: Alignment) -> None:
         self.toks = _tokens(alignment)
         self.starts = [t.start for t in self.toks]
+        #: ``ends_before[i]``: the latest end among ``toks[:i]`` (a word may overlap the next)
+        self.ends_before = [0]
+        for t in self.toks:
+            self.ends_before.append(max(self.ends_before[-1], t.end))
 
     def first_at(self, ms: int) -> int | None:
         """Index of the first word ending after ``ms`` (the word at or after ``ms``)."""
@@ -196,8 +240,8 @@ class _Timeline:
 
     def inside_word(self, ms: int) -> bool:
         """True when ``ms`` falls strictly inside a word."""
-        i = bisect_right(self.starts, ms - 1) - 1
-        return any(self.toks[k].start < ms < self.toks[k].end for k in range(max(0, i - 3), i + 1))
+        i = bisect_right(self.starts, ms - 1)  # words starting before ms
+        return self.ends_before[i] > ms
 
     def sentence_start(self, i: int, max_words: int) -> int:
         for k in range(i, max(-1, i - max_words - 1), -1):
@@ -212,39 +256,254 @@ class _Timeline:
         return j
 
 
-def _edge_before(tl: _Timeline, i: int, desired: int, guard: int) -> int:
-    """A start no earlier than the pause after word ``i-1`` (the word before the clip)."""
-    a = tl.toks[i].start
-    if i == 0:
-        return min(a, max(0, desired))
-    p = tl.toks[i - 1].end
-    gap = a - p
-    if gap <= 0:
-        return a
-    floor = p + guard if gap >= 2 * guard else p + gap // 2
-    return min(a, max(desired, floor))
+#: the last alignment planned and its timeline: planning clip after clip (a property
+#: test, a caller comparing plans) need not rebuild it; the alignment is immutable and
+#: held here, so its id cannot be reused while cached
+_LAST: list[tuple[Alignment, _Timeline]] = []
 
 
-def _edge_after(tl: _Timeline, j: int, desired: int, guard: int) -> int:
-    b = tl.toks[j].end
-    if j == len(tl.toks) - 1:
-        return max(b, desired)
-    n = tl.toks[j + 1].start
-    gap = n - b
-    if gap <= 0:
-        return b
-    ceil = n - guard if gap >= 2 * guard else n - (gap - gap // 2)
-    return max(b, min(desired, ceil))
+def _timeline(alignment: Alignment) -> _Timeline:
+    if _LAST and _LAST[0][0] is alignment:
+        return _LAST[0][1]
+    tl = _Timeline(alignment)
+    _LAST[:] = [(alignment, tl)]
+    return tl
 
 
-def _frame_floor(ms: int, fps: Fraction) -> int:
+def _frame_at_or_before(ms: int, fps: Fraction) -> int:
+    """The last frame boundary (as :func:`clipper.timecode.frames_to_ms` writes it) <= ``ms``."""
     f = math.floor(Fraction(ms, 1000) * fps)
-    return int(math.ceil(Fraction(f) / fps * 1000))
+    while frames_to_ms(f + 1, fps) <= ms:
+        f += 1
+    while f > 0 and frames_to_ms(f, fps) > ms:
+        f -= 1
+    return frames_to_ms(f, fps)
 
 
-def _frame_ceil(ms: int, fps: Fraction) -> int:
+def _frame_at_or_after(ms: int, fps: Fraction) -> int:
+    """The first frame boundary >= ``ms``."""
     f = math.ceil(Fraction(ms, 1000) * fps)
-    return int(math.floor(Fraction(f) / fps * 1000))
+    while f > 0 and frames_to_ms(f - 1, fps) >= ms:
+        f -= 1
+    while frames_to_ms(f, fps) < ms:
+        f += 1
+    return frames_to_ms(f, fps)
+
+
+def _place_start(tl: _Timeline, i: int, c0: int, handle: int, fps: Fraction | None, slack: int) -> int | None:
+    """A start for content beginning at ``c0`` whose preceding words are ``toks[:i]``: in
+    the pause before ``c0``, ``handle`` ms early but not before the pause's middle, on a
+    frame boundary; None when that pause holds no such point.
+
+    Rounding goes earlier (more lead-in) unless that crosses the middle of the pause, so
+    the clips of two neighbouring requests do not overlap when the pause has a frame
+    boundary on each side of its middle; failing that, anywhere in the pause."""
+    if i == 0:
+        lo = mid = 0  # the media's start: no word to keep clear of
+        want = c0 - handle
+    else:
+        p = tl.ends_before[i]
+        lo, mid = p + slack, (p + c0 + 1) // 2
+        want = max(c0 - handle, mid)
+    if lo > c0:
+        return None
+    want = min(max(want, lo), c0)
+    if fps is None:
+        return want
+    early, late = _frame_at_or_before(want, fps), _frame_at_or_after(want, fps)
+    for e in (early, late) if early >= max(lo, mid) else (late, early):
+        if lo <= e <= c0:
+            return e
+    return None
+
+
+def _place_end(tl: _Timeline, j: int, c1: int, handle: int, fps: Fraction | None, slack: int, duration: int) -> int | None:
+    """An end for content ending at ``c1`` whose following words are ``toks[j:]``, as
+    :func:`_place_start` mirrored; the media's end is always a possible end."""
+    if c1 >= duration:
+        return duration
+    if j >= len(tl.toks):
+        hi = mid = duration
+        want = c1 + handle
+    else:
+        n = tl.toks[j].start
+        hi, mid = min(duration, n - slack), (c1 + n) // 2
+        want = min(c1 + handle, mid)
+    if hi < c1:
+        return None
+    want = max(min(want, hi), c1)
+    if fps is None:
+        return want
+    early, late = _frame_at_or_before(want, fps), _frame_at_or_after(want, fps)
+    for e in (late, early) if late <= min(hi, mid) else (early, late):
+        if c1 <= e <= hi:
+            return e
+    return duration if hi == duration else None
+
+
+def _at(ms: int) -> str:
+    return f"{format_clock(ms)}.{ms % 1000:03d}"
+
+
+def _plan_one(
+    r: ClipRequest,
+    tl: _Timeline,
+    duration: int,
+    options: PlanOptions,
+    fps: Fraction | None,
+    keyframes: Keyframes | None,
+    packet: int,
+) -> PlannedClip:
+    """One request's clip, from that request alone."""
+    notes: list[str] = []
+    toks = tl.toks
+    c0, c1 = max(0, r.start), min(duration, r.end)
+    i = tl.first_at(c0) if toks else None
+    j = tl.last_at(c1) if toks else None
+    if i is not None and j is not None and i <= j:
+        if r.kind == "range":
+            # a range keeps its edges, but not inside a word: the word is kept whole
+            if toks[i].start < c0:
+                c0 = toks[i].start
+                notes.append(f"start moved to {_at(c0)} to keep a word whole")
+            if toks[j].end > c1:
+                c1 = toks[j].end
+                notes.append(f"end moved to {_at(c1)} to keep a word whole")
+        else:
+            si = tl.sentence_start(i, options.sentence_words)
+            sj = tl.sentence_end(j, options.sentence_words)
+            if si != i:
+                notes.append(f"start extended {i - si} word(s) back to the sentence start")
+            if sj != j:
+                notes.append(f"end extended {sj - j} word(s) to the sentence end")
+            i, j = si, sj
+            c0 = toks[i].start
+        c1 = max(c1, max(t.end for t in toks[i : j + 1]))
+        before, after = i, j + 1  # toks[:before] precede the content, toks[after:] follow it
+    else:
+        # no word in the span (a range in a pause): the words around it still bound it
+        before = after = i if i is not None else len(toks)
+    c1 = min(c1, duration)
+    slack = packet if options.mode == "fast" else 0
+
+    head = tail = 0
+    if options.mode == "accurate" and fps is not None:
+        # a re-encode can silence the sound it must not play: when the pause holds no frame
+        # boundary, the edge goes to the frame just outside it and the sliver of the
+        # neighbouring word is muted, rather than taking in whole words
+        q0 = _place_start(tl, before, c0, options.handle_before, fps, 0)
+        if q0 is None:
+            cut0 = _place_start(tl, before, c0, options.handle_before, None, 0)
+            if cut0 is not None:
+                q0 = _frame_at_or_before(cut0, fps)
+                head = cut0 - q0
+                notes.append(f"start on the frame at {_at(q0)}, its first {head} ms silenced: the pause before the first word holds no frame boundary")
+        q1 = _place_end(tl, after, c1, options.handle_after, fps, 0, duration)
+        if q1 is None:
+            cut1 = _place_end(tl, after, c1, options.handle_after, None, 0, duration)
+            if cut1 is not None:
+                q1 = min(_frame_at_or_after(cut1, fps), duration)
+                tail = q1 - cut1
+                notes.append(f"end on the frame at {_at(q1)}, its last {tail} ms silenced: the pause after the last word holds no frame boundary")
+        s0 = q0 if q0 is not None else _search_start(tl, before, c0, options.handle_before, fps, slack, notes)
+        s1 = q1 if q1 is not None else _search_end(tl, after, c1, options.handle_after, fps, slack, duration, notes)
+    else:
+        s0 = _search_start(tl, before, c0, options.handle_before, fps, slack, notes)
+        s1 = _search_end(tl, after, c1, options.handle_after, fps, slack, duration, notes)
+    if options.mode == "fast" and fps is not None and keyframes is not None:
+        s0 = _keyframe_start(tl, s0, keyframes, notes)
+    if s1 <= s0:
+        raise InputError(f"{r.kind} {r.label!r} is empty after clamping to the media; give a longer span")
+    return PlannedClip(0, "", r.kind, r.label, r.text, Span(r.start, r.end), Span(min(c0, c1), max(c0, c1)), Span(s0, s1),
+                       tuple(notes), mute_head=head, mute_tail=tail)
+
+
+def _tries(fps: Fraction | None, slack: int) -> list[tuple[Fraction | None, int]]:
+    """What an edge may give up, in order, when no pause nearby allows better: first the
+    frame grid, then the stream copy's packet of room."""
+    out: list[tuple[Fraction | None, int]] = [(fps, slack)]
+    for t in ((None, slack), (None, 0)):
+        if t not in out:
+            out.append(t)
+    return out
+
+
+def _search_start(tl: _Timeline, before: int, c0: int, handle: int, fps: Fraction | None, slack: int, notes: list[str]) -> int:
+    """The clip's start: in the pause before ``c0``, or before up to :data:`MAX_EXTEND_WORDS`
+    earlier words when that pause is too short (said in ``notes``)."""
+    for fr, sl in _tries(fps, slack):
+        k, cs = before, c0
+        for _ in range(MAX_EXTEND_WORDS + 1):
+            s0 = _place_start(tl, k, cs, handle, fr, sl)
+            if s0 is not None:
+                if k < before:
+                    why = "to cut on a frame" if (fr, sl) == (fps, slack) else "for a cut"
+                    notes.append(f"start moved back {before - k} word(s): the pause before the first word is too short {why}")
+                if fr is None and fps is not None:
+                    notes.append(f"start {_at(s0)} is not on a frame: no pause within {MAX_EXTEND_WORDS} words before the clip holds a frame boundary")
+                if sl < slack:
+                    notes.append(f"a stream copy may begin up to {slack} ms before {_at(s0)}, inside the word before")
+                return s0
+            if k == 0:
+                break
+            k -= 1
+            cs = min(cs, tl.toks[k].start)
+    notes.append(f"start {_at(c0)} touches the word before it (the words overlap)")
+    return c0
+
+
+def _search_end(
+    tl: _Timeline, after: int, c1: int, handle: int, fps: Fraction | None, slack: int, duration: int, notes: list[str]
+) -> int:
+    """The clip's end, as :func:`_search_start` mirrored."""
+    for fr, sl in _tries(fps, slack):
+        k, ce = after, c1
+        for _ in range(MAX_EXTEND_WORDS + 1):
+            s1 = _place_end(tl, k, ce, handle, fr, sl, duration)
+            if s1 is not None:
+                if k > after:
+                    why = "to cut on a frame" if fr is not None else "for a cut"
+                    if sl:
+                        why = "for a stream copy's last audio packet" + (" on a frame" if fr is not None else "")
+                    notes.append(f"end moved on {k - after} word(s): the pause after the last word is too short {why}")
+                if fr is None and fps is not None:
+                    notes.append(f"end {_at(s1)} is not on a frame: no pause within {MAX_EXTEND_WORDS} words after the clip holds a frame boundary")
+                if sl < slack:
+                    notes.append(f"a stream copy may end up to {slack} ms after {_at(s1)}, inside the next word")
+                return s1
+            if k >= len(tl.toks):
+                break
+            ce = min(duration, max(ce, tl.toks[k].end))
+            k += 1
+    notes.append(f"end {_at(c1)} touches the word after it (the words overlap)")
+    return c1
+
+
+def _keyframe_start(tl: _Timeline, s0: int, keyframes: Keyframes, notes: list[str]) -> int:
+    """The keyframe a stream copy of a clip planned to start at ``s0`` really starts on."""
+    known = keyframes(s0) if callable(keyframes) else keyframes
+    kf = sorted(k for k in known if k <= s0)
+    if not kf:
+        raise InputError(f"fast mode needs a keyframe before {_at(s0)} and none was found; use --mode accurate")
+    key = kf[-1]
+    if tl.inside_word(key):
+        # a keyframe inside a word would start the clip mid-word: take the latest earlier
+        # one that falls in a pause, if one is near enough
+        clean = [k for k in kf if s0 - k <= FAST_MAX_BACK and not tl.inside_word(k)]
+        if clean:
+            key = clean[-1]
+        else:
+            notes.append(
+                f"fast mode: the clip starts inside a word at {_at(key)} (no keyframe in a pause within "
+                f"{FAST_MAX_BACK // 1000} s before it); use --mode accurate for a clean start"
+            )
+    if key != s0:
+        notes.append(f"fast mode: start moved {(s0 - key) / 1000:.3f} s earlier to the keyframe at {_at(key)}")
+    return key
+
+
+def _overlap(a: Span, b: Span) -> bool:
+    return a == b or (a.start < b.end and b.start < a.end)
 
 
 def plan(
@@ -253,30 +512,38 @@ def plan(
     duration: int,
     options: PlanOptions = PlanOptions(),
     fps: Fraction | None = None,
-    keyframes: Sequence[int] | None = None,
+    keyframes: Keyframes | None = None,
+    audio_packet: int = 27,
 ) -> list[PlannedClip]:
     """Cut spans for ``requests``: snapped, handled, framed, clamped, merged, named.
+
+    Every clip is planned from its own request (the module docstring has the rules), so
+    its span is the same whatever else is requested, unless two requests overlap.
 
     Args:
         requests: what to cut, in any order.
         alignment: word times decide the pauses and sentence boundaries.
         duration: the media's duration (ms); requests must lie inside it.
-        options: handles, mode, guard.
-        fps: the video frame rate (None for audio-only media).
-        keyframes: keyframe times (ms), needed for ``fast`` mode with video.
+        options: handles, mode, sentence snapping, merging.
+        fps: the video frame rate (None for audio-only media: edges are then any ms).
+        keyframes: keyframe times (ms), or a function giving those before a time;
+            needed for ``fast`` mode with video.
+        audio_packet: ms of the source's longest audio packet (:func:`stream_copy_packet`):
+            how far a stream copy's end may run past the planned end (``fast`` mode).
 
     Returns:
-        Clips sorted by start, never overlapping, indexed from 1.
+        Clips sorted by start, indexed from 1. Two clips share audio only where their
+        handles or sentences meet in a pause; their notes say so.
 
     Raises:
-        InputError: a request outside the media, or fast mode without keyframes.
+        InputError: a request outside the media, fast mode without keyframes, overlapping
+            requests with ``merge=False``.
     """
-    tl = _Timeline(alignment)
-    kf = sorted(keyframes) if keyframes else []
-    if options.mode == "fast" and fps is not None and not kf:
+    tl = _timeline(alignment)
+    if options.mode == "fast" and fps is not None and (keyframes is None or (not callable(keyframes) and not keyframes)):
         raise InputError("fast mode needs the video's keyframes and none were found; use --mode accurate")
     made: list[PlannedClip] = []
-    for r in requests:
+    for n, r in enumerate(requests):
         if r.start >= duration or r.end <= 0:
             raise InputError(
                 f"{r.kind} {r.label!r} ({format_clock(r.start)}-{format_clock(r.end)}) is outside the media "
@@ -287,99 +554,30 @@ def plan(
                 f"range {format_clock(r.start)}-{format_clock(r.end)} ends after the media "
                 f"({format_clock(duration)}); give times inside it"
             )
-        notes: list[str] = []
-        c0, c1 = max(0, r.start), min(duration, r.end)
-        i = tl.first_at(c0) if tl.toks else None
-        j = tl.last_at(c1) if tl.toks else None
-        if i is not None and j is not None and i <= j:
-            if r.kind == "range":
-                # a range keeps its edges, but not inside a word: the word is kept whole
-                if tl.toks[i].start < c0:
-                    c0 = tl.toks[i].start
-                    notes.append(f"start moved to {format_clock(c0)}.{c0 % 1000:03d} to keep a word whole")
-                if tl.toks[j].end > c1:
-                    c1 = tl.toks[j].end
-                    notes.append(f"end moved to {format_clock(c1)}.{c1 % 1000:03d} to keep a word whole")
-            else:
-                si = tl.sentence_start(i, options.sentence_words)
-                sj = tl.sentence_end(j, options.sentence_words)
-                if si != i:
-                    notes.append(f"start extended {i - si} word(s) back to the sentence start")
-                if sj != j:
-                    notes.append(f"end extended {sj - j} word(s) to the sentence end")
-                i, j = si, sj
-                c0, c1 = tl.toks[i].start, tl.toks[j].end
-            s0 = _edge_before(tl, i, c0 - options.handle_before, options.guard) if c0 == tl.toks[i].start else max(0, c0 - options.handle_before)
-            s1 = _edge_after(tl, j, c1 + options.handle_after, options.guard) if c1 == tl.toks[j].end else c1 + options.handle_after
-            if r.kind == "range":
-                # a range's own edges may lie in a pause: handles still stop short of words
-                if i > 0 and s0 < tl.toks[i - 1].end <= c0:
-                    s0 = _edge_before(tl, i, s0, options.guard)
-                if j + 1 < len(tl.toks) and s1 > tl.toks[j + 1].start >= c1:
-                    s1 = _edge_after(tl, j, s1, options.guard)
-        else:
-            s0, s1 = c0 - options.handle_before, c1 + options.handle_after
-        s0, s1 = max(0, s0), min(duration, s1)
-        if fps is not None:
-            f0, f1 = _frame_floor(s0, fps), _frame_ceil(s1, fps)
-            # flooring may step into the previous word by less than a frame: step forward then
-            prev_end = tl.toks[i - 1].end if (i is not None and i > 0) else None
-            if prev_end is not None and f0 < prev_end <= s0:
-                f0 = _frame_ceil(s0, fps) if _frame_ceil(s0, fps) <= c0 else f0
-            next_start = tl.toks[j + 1].start if (j is not None and j + 1 < len(tl.toks)) else None
-            if next_start is not None and f1 > next_start >= s1:
-                f1 = _frame_floor(s1, fps) if _frame_floor(s1, fps) >= c1 else f1
-            s0, s1 = max(0, f0), min(duration, f1)
-            if options.mode == "fast":
-                k = bisect_right(kf, s0) - 1
-                key = kf[k] if k >= 0 else 0
-                # a keyframe inside a word would start the clip mid-word: take an earlier
-                # one that falls in a pause, if one is near enough
-                kk = k
-                while kk >= 0 and tl.inside_word(kf[kk]) and s0 - kf[kk] <= FAST_MAX_BACK:
-                    kk -= 1
-                if kk >= 0 and kk != k and not tl.inside_word(kf[kk]) and s0 - kf[kk] <= FAST_MAX_BACK:
-                    key = kf[kk]
-                elif k >= 0 and tl.inside_word(key):
-                    notes.append(
-                        f"fast mode: the clip starts inside a word (no keyframe in a pause within "
-                        f"{FAST_MAX_BACK // 1000} s before it); use --mode accurate for a clean start"
-                    )
-                if key != s0:
-                    notes.append(f"fast mode: start moved {(s0 - key) / 1000:.3f} s earlier to the keyframe at {format_clock(key)}.{key % 1000:03d}")
-                s0 = key
-        if s1 <= s0:
-            raise InputError(f"{r.kind} {r.label!r} is empty after clamping to the media; give a longer span")
-        made.append(
-            PlannedClip(0, "", r.kind, r.label, r.text, Span(r.start, r.end), Span(min(c0, c1), max(c0, c1)), Span(s0, s1), tuple(notes))
-        )
-    made.sort(key=lambda c: (c.span.start, c.span.end))
+        made.append(replace(_plan_one(r, tl, duration, options, fps, keyframes, audio_packet), sources=(n,)))
+    # the same words asked for twice become one clip; nothing else changes a clip
+    made.sort(key=lambda c: (c.requested.start, c.requested.end))
     merged: list[PlannedClip] = []
     for c in made:
-        if merged and c.span.start < merged[-1].span.end:
-            m = merged[-1]
-            if c.content.start >= m.content.end and (options.mode == "accurate" or fps is None):
-                # only the handles overlap: both clips stay, meeting in the pause between
-                cut = (m.content.end + c.content.start) // 2
-                if fps is not None:
-                    cut = max(m.content.end, min(c.content.start, _frame_floor(cut, fps)))
-                if m.span.start < cut < c.span.end:
-                    merged[-1] = replace(m, span=Span(m.span.start, cut), notes=(*m.notes, "end trimmed to meet the next clip"))
-                    merged.append(replace(c, span=Span(cut, c.span.end), notes=(*c.notes, "start trimmed to meet the previous clip")))
-                    continue
-            if not options.merge:
-                raise InputError(f"{c.kind} {c.label!r} overlaps {m.kind} {m.label!r}; cut them separately")
-            merged[-1] = replace(
-                m,
-                label=f"{m.label} + {c.label}",
-                text=" ".join(t for t in (m.text, c.text) if t),
-                requested=Span(min(m.requested.start, c.requested.start), max(m.requested.end, c.requested.end)),
-                content=Span(min(m.content.start, c.content.start), max(m.content.end, c.content.end)),
-                span=Span(m.span.start, max(m.span.end, c.span.end)),
-                notes=(*m.notes, *c.notes, f"merged with {c.kind} {c.label!r}: they overlap"),
-            )
-        else:
+        m = merged[-1] if merged else None
+        if m is None or not _overlap(m.requested, c.requested):
             merged.append(c)
+            continue
+        if not options.merge:
+            raise InputError(f"{c.kind} {c.label!r} overlaps {m.kind} {m.label!r}; cut them separately")
+        merged[-1] = replace(
+            m,
+            label=f"{m.label} + {c.label}",
+            text=" ".join(t for t in (m.text, c.text) if t),
+            requested=Span(min(m.requested.start, c.requested.start), max(m.requested.end, c.requested.end)),
+            content=Span(min(m.content.start, c.content.start), max(m.content.end, c.content.end)),
+            span=Span(min(m.span.start, c.span.start), max(m.span.end, c.span.end)),
+            notes=(*m.notes, *c.notes, f"merged with {c.kind} {c.label!r}: they ask for some of the same words"),
+            sources=(*m.sources, *c.sources),
+            mute_head=m.mute_head if m.span.start <= c.span.start else c.mute_head,
+            mute_tail=m.mute_tail if m.span.end >= c.span.end else c.mute_tail,
+        )
+    merged.sort(key=lambda c: (c.span.start, c.span.end))
     out = []
     seen: dict[str, int] = {}
     for n, c in enumerate(merged, start=1):
@@ -387,6 +585,14 @@ def plan(
         seen[base] = seen.get(base, 0) + 1
         name = f"{n:02d}-{base}" if seen[base] == 1 else f"{n:02d}-{base}-{seen[base]}"
         out.append(replace(c, index=n, name=name))
+    for a in range(len(out)):
+        for b in range(a + 1, len(out)):
+            x, y = out[a], out[b]
+            if y.span.start >= x.span.end:
+                break
+            shared = min(x.span.end, y.span.end) - y.span.start
+            out[a] = x = replace(x, notes=(*x.notes, f"shares {shared} ms with clip {y.name} (each is cut as it would be alone)"))
+            out[b] = replace(y, notes=(*y.notes, f"shares {shared} ms with clip {x.name} (each is cut as it would be alone)"))
     return out
 
 
@@ -426,16 +632,20 @@ def clip_alignment(alignment: Alignment, span: Span) -> Alignment:
     return Alignment(tr, engine=alignment.engine, media=media, settings=dict(alignment.settings), stats={"clip_of": [span.start, span.end]})
 
 
-def clip_subtitles(alignment: Alignment, span: Span, fps: tuple[int, int] | None = None) -> tuple[str, str]:
+def clip_subtitles(
+    alignment: Alignment, span: Span, fps: tuple[int, int] | None = None, lines: tuple[int, int] | None = None
+) -> tuple[str, str]:
     """SRT and WebVTT text for the clip ``span``, re-based so the clip starts at 0.
 
     Cues come from :func:`clipper.subtitles.layout` on :func:`clip_alignment`; a cue that
-    would run past the clip's end is cut at the end.
+    would run past the clip's end is cut at the end. ``lines`` is ``(max_chars,
+    max_lines)`` for the clip's frame (:func:`clipper.cut.frame_lines`); None: the defaults.
     """
     from . import subtitles
 
     sub = clip_alignment(alignment, span)
-    cues = subtitles.layout(sub, subtitles.LayoutOptions(fps=fps))
+    opts = subtitles.LayoutOptions(fps=fps)
+    cues = subtitles.layout(sub, replace(opts, max_chars=lines[0], max_lines=lines[1]) if lines else opts)
     dur = span.duration
     kept = []
     for c in cues:

@@ -8,7 +8,7 @@
                 "kind": "quote" | "takeaway" | "topic" | "range",
                 "source_start": ms, "source_end": ms, "duration": ms,
                 "requested_start": ms, "requested_end": ms,
-                "handle_before": ms, "handle_after": ms,
+                "handle_before": ms, "handle_after": ms, "mute_head": ms, "mute_tail": ms,
                 "srt": name | null, "vtt": name | null, "text": "..."}]}
 
 ``manifest.csv`` has the same clip fields, then the times again in seconds. The reader is
@@ -68,6 +68,9 @@ class ManifestClip:
     requested_end: int | None = None
     handle_before: int = 0
     handle_after: int = 0
+    #: ms of sound silenced at the clip's start / end (a frame edge inside a neighbouring word)
+    mute_head: int = 0
+    mute_tail: int = 0
     srt: str | None = None
     vtt: str | None = None
     text: str = ""
@@ -85,7 +88,7 @@ class ManifestClip:
 
 #: the clip fields in the order files list them
 FIELDS = ("index", "name", "file", "label", "kind", "source_start", "source_end", "duration", "requested_start",
-          "requested_end", "handle_before", "handle_after", "srt", "vtt", "text")  # fmt: skip
+          "requested_end", "handle_before", "handle_after", "mute_head", "mute_tail", "srt", "vtt", "text")  # fmt: skip
 _SECONDS = ("source_start", "source_end", "duration", "requested_start", "requested_end")
 
 
@@ -184,6 +187,8 @@ def parse_manifest(text: str, path: str | None = None) -> Manifest:
                     requested_end=_opt_int(c.get("requested_end"), f"clip #{i} requested_end"),
                     handle_before=_int(c.get("handle_before", 0), f"clip #{i} handle_before"),
                     handle_after=_int(c.get("handle_after", 0), f"clip #{i} handle_after"),
+                    mute_head=_int(c.get("mute_head", 0), f"clip #{i} mute_head"),
+                    mute_tail=_int(c.get("mute_tail", 0), f"clip #{i} mute_tail"),
                     srt=_opt_str(c.get("srt")),
                     vtt=_opt_str(c.get("vtt")),
                     text=str(c.get("text") or ""),

@@ -29,11 +29,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from clipper.clips import PlanOptions, build_requests, clip_alignment, plan  # noqa: E402
-from clipper.cut import CutOptions, fps_fraction, keyframes_for, make_clips  # noqa: E402
+from clipper.clips import PlanOptions, build_requests, clip_alignment, plan, stream_copy_packet  # noqa: E402
+from clipper.cut import CutOptions, fps_fraction, make_clips  # noqa: E402
 from clipper.media import probe, stream_starts  # noqa: E402
 from clipper.model import Span  # noqa: E402
 from clipper.resolve import resolve_takeaways  # noqa: E402
+from clipper.workflow import clip_keyframes  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
 
@@ -55,8 +56,9 @@ def tts_case(n: int, mode: str, engine: str) -> dict[str, object]:
         del toks[rng.randrange(1, len(toks) - 1)]  # quoted from memory: a word left out
         quotes.append(" ".join(toks))
     reqs = build_requests(al, quotes=quotes, min_score=70)
-    keys = keyframes_for(info, [r.start - 250 for r in reqs]) if mode == "fast" else None
-    clips = plan(reqs, al, info.duration, PlanOptions(mode=mode), fps=fps_fraction(info), keyframes=keys)
+    keys = clip_keyframes(info) if mode == "fast" else None  # looked up per clip, as clipper cut does
+    clips = plan(reqs, al, info.duration, PlanOptions(mode=mode), fps=fps_fraction(info), keyframes=keys,
+                 audio_packet=stream_copy_packet(info.sample_rate))  # fmt: skip
     rows = []
     with tempfile.TemporaryDirectory(prefix="clipper-accept-") as tmp:
         out = Path(tmp) / "clips"

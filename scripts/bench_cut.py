@@ -29,9 +29,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from clipper.clips import ClipRequest, PlanOptions, plan  # noqa: E402
-from clipper.cut import CutOptions, fps_fraction, keyframes_for, make_clips  # noqa: E402
+from clipper.clips import ClipRequest, PlanOptions, plan, stream_copy_packet  # noqa: E402
+from clipper.cut import CutOptions, fps_fraction, make_clips  # noqa: E402
 from clipper.media import AUDIO_CODEC, VIDEO_CODEC, ffmpeg_binary, probe  # noqa: E402
+from clipper.workflow import clip_keyframes  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "bench" / "tts"
 
@@ -76,8 +77,9 @@ def main() -> None:
             for mode in ("fast", "accurate"):
                 out = tmp / f"{mode}{r}"
                 t0 = time.perf_counter()
-                keys = keyframes_for(info, [s - 250]) if mode == "fast" else None
-                clips = plan(req, al, info.duration, PlanOptions(mode=mode), fps=fps_fraction(info), keyframes=keys)
+                keys = clip_keyframes(info) if mode == "fast" else None
+                clips = plan(req, al, info.duration, PlanOptions(mode=mode), fps=fps_fraction(info), keyframes=keys,
+                             audio_packet=stream_copy_packet(info.sample_rate))  # fmt: skip
                 result = make_clips(al, info, clips, out, CutOptions(mode=mode))
                 res[mode].append(time.perf_counter() - t0)
                 c = result.manifest.clips[0]

@@ -34,6 +34,7 @@ from clipper.export import (
 )
 from clipper.export import chapters as ch
 from clipper.export.fcpxml import fcp_time
+from clipper.export.sections import find_sections
 from clipper.media import ffmpeg_binary
 from clipper.model import Alignment, MediaInfo, Segment, Transcript, Word
 
@@ -333,19 +334,35 @@ def test_chapters_always_follow_youtube_rules(markers: list[int], duration: int,
         with pytest.raises(ch.ChapterError):
             ch.chapters(plan)
         return
-    text = ch.compose(plan)
+    try:
+        text = ch.compose(plan)
+    except ch.ChapterError as e:
+        # never an arbitrary split: refused only when nothing gives three chapters
+        assert "cannot make 3 chapters" in str(e)
+        assert len(ch._space(ch._from_markers(plan.markers, True), duration, ch.MIN_CHAPTER, [])) < 3
+        assert len(find_sections(plan.segments, duration, at_least=3)) < 3
+        return
     got = ch.parse_youtube(text)
     assert ch.check_youtube(got, duration) == []
     assert text.startswith("0:00 ")
 
 
-def test_chapters_merge_and_report(al: Alignment) -> None:
+def test_chapters_come_from_takeaways_then_topics(al: Alignment) -> None:
     notes: list[str] = []
     chs = ch.chapters(build_plan(al), notes)
-    assert [(c.start, c.title) for c in chs] == [(0, "Steam boats came first"), (15000, "Railways and freight"), (30000, "Tourism")]
+    assert [(c.start, c.title) for c in chs] == [(0, "Steam boats came first"), (15000, "Railways took the freight"), (30000, "Tourists keep them alive")]
     assert any("moved chapter 'Steam boats came first'" in n for n in notes)
-    assert any("merged chapter 'Railways took the freight'" in n for n in notes)
-    assert any("merged chapter 'Tourists keep them alive'" in n for n in notes)
+    # without takeaways, the topics (with an Intro at 0:00)
+    no_take = replace(al, transcript=replace(al.transcript, takeaways=()))
+    notes = []
+    chs = ch.chapters(build_plan(no_take), notes)
+    assert [(c.start, c.title) for c in chs] == [(0, "Intro"), (15000, "Railways and freight"), (30000, "Tourism")]
+    # two takeaways give two chapters: with the topics they make three, and that is said
+    two = replace(al, transcript=replace(al.transcript, takeaways=al.transcript.takeaways[:2], topics=al.transcript.topics[1:]))
+    notes = []
+    chs = ch.chapters(build_plan(two), notes)
+    assert [c.title for c in chs] == ["Steam boats came first", "Railways took the freight", "Tourism"]
+    assert any("2 chapter(s) from takeaways" in n and "chapters are the takeaways and topics" in n for n in notes), notes
 
 
 def test_chapters_too_short_is_a_clear_error() -> None:
@@ -353,14 +370,29 @@ def test_chapters_too_short_is_a_clear_error() -> None:
         ch.chapters(_plan_with([5000], 20_000))
 
 
-def test_chapters_fall_back_to_paragraphs_then_thirds() -> None:
+def test_chapters_without_takeaways_or_topics_are_sections_never_thirds() -> None:
+    """Two subjects in turn: the chapter boundary is where the words change, titled by them."""
+    river = "The river boats carry coal and timber down the river to the harbour every week."
+    space = "The rocket engines burn fuel and oxygen while the rocket climbs into orbit around the planet."
+    segs = []
+    for i in range(24):
+        text = river if i < 10 else space
+        segs.append(Segment(i, text, tuple(Word(w, i * 5000 + k * 200, i * 5000 + k * 200 + 150) for k, w in enumerate(text.split())), i * 5000, i * 5000 + 4500))
+    al = Alignment(Transcript(tuple(segs)), "hand", MediaInfo("/m.mp4", 120_000, True, True, 25, 1))
+    plan = build_plan(al)
+    assert {m.kind for m in plan.markers} == {"section"} and any("changes subject" in n for n in plan.notes)
     notes: list[str] = []
-    chs = ch.chapters(_plan_with([], 120_000, paragraphs=4), notes)
-    assert [c.title for c in chs] == ["segment 0", "segment 2", "segment 4", "segment 6"]
-    assert any("paragraphs" in n for n in notes)
-    notes = []
-    chs = ch.chapters(_plan_with([], 45_000), notes)
-    assert [c.start for c in chs] == [0, 15000, 30000] and any("three" in n for n in notes)
+    chs = ch.chapters(plan, notes)
+    assert len(chs) >= 3 and chs[0].start == 0
+    assert 50_000 in [c.start for c in chs]  # the change of subject is a boundary
+    assert all(not c.title.startswith("Part ") and c.title != "Intro" for c in chs)
+    assert "River" in chs[0].title and any("Rocket" in c.title for c in chs if c.start >= 50_000), chs
+    # nothing to find sections in: refused with the reason, never thirds
+    empty = replace(plan, markers=(), segments=())
+    with pytest.raises(ch.ChapterError, match="cannot make 3 chapters.*no takeaways, topics or placed text"):
+        ch.chapters(empty)
+    with pytest.raises(ch.ChapterError, match="no markers"):
+        ch.compose_ffmetadata(empty)
 
 
 def test_check_youtube_finds_each_rule() -> None:
@@ -397,8 +429,8 @@ def test_ffmetadata_chapters_read_back_by_ffmpeg(al: Alignment, tmp_path: Path) 
     found = re.findall(r"Chapter #\d+:\d+: start (\d+\.\d+), end (\d+\.\d+)\s*\n\s*Metadata:\s*\n\s*title\s*: (.*)", info)
     assert [(float(a), float(b), t.strip()) for a, b, t in found] == [
         (0.0, 15.0, "Steam boats came first"),
-        (15.0, 30.0, "Railways and freight"),
-        (30.0, 40.0, "Tourism"),
+        (15.0, 30.0, "Railways took the freight"),
+        (30.0, 40.0, "Tourists keep them alive"),
     ]
     assert re.search(r"title\s*: River boats", info)
 
@@ -480,3 +512,74 @@ def test_manifest_from_clipper_clips_is_accepted(al: Alignment, man: Manifest) -
     theirs = clips.load_manifest(MANIFEST)
     for fmt in ("edl", "fcpxml", "csv"):
         assert compose(al, fmt, clips_manifest=theirs) == compose(al, fmt, clips_manifest=man)
+
+
+# --- chapters and markers on the shared seeds (../shared) -----------------------------
+
+
+def test_seed_chapters_are_its_takeaways(seed_path: Path) -> None:
+    """The LongCut seed names its takeaways: they are the chapters, titles as written."""
+    from clips_truth import alignment_from_truth, seed_takeaways
+    from conftest import shared_path
+
+    tk, tp = seed_takeaways(seed_path)
+    al = alignment_from_truth(shared_path("bench", "seed.truth.json"), takeaways=tk, topics=tp)
+    notes: list[str] = []
+    chs = ch.chapters(build_plan(al), notes)
+    assert ch.check_youtube(chs, al.duration or 0) == []
+    titles = {t.title for t in tk}
+    assert chs[0].title == "Intro" and len(chs) >= 4 and all(c.title in titles for c in chs[1:]), chs
+    assert not any("sections" in n for n in notes)
+
+
+@pytest.mark.parametrize("truth", ["tts/seed_tts_10min.truth.json", "seed.truth.json"])
+def test_plain_transcript_chapters_are_sections_by_topic_shifts(truth: str) -> None:
+    """The same speech with no takeaways or topics (as a plain transcript gives it):
+    chapters at changes of subject, at least a few minutes apart, titled by their words."""
+    from clips_truth import alignment_from_truth
+    from conftest import shared_path
+
+    from clipper.export.sections import section_lengths
+
+    al = alignment_from_truth(shared_path("bench", *truth.split("/")))
+    duration = al.duration or 0
+    plan = build_plan(al)
+    assert plan.markers and {m.kind for m in plan.markers} == {"section"}
+    notes: list[str] = []
+    chs = ch.chapters(plan, notes)
+    assert ch.check_youtube(chs, duration) == [] and len(chs) >= 3
+    min_len, most = section_lengths(duration)
+    assert len(chs) <= most and all(b.start - a.start >= min_len - 1000 for a, b in zip(chs, chs[1:], strict=False))
+    starts = {s.start // 1000 * 1000 for s in al.segments if s.start is not None}
+    assert all(c.start in starts for c in chs[1:])  # a chapter begins where a segment does
+    for c in chs:
+        assert c.title and not c.title.startswith(("Part ", "Intro")) and len(c.title) <= 60, c
+    # the titles are distinctive: no word heads more than a third of them
+    heads = [c.title.split(",")[0] for c in chs]
+    assert max(heads.count(h) for h in heads) <= max(1, len(chs) // 3), heads
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 100), st.floats(0, 1)), min_size=1, max_size=9), st.integers(1, 3), st.integers(1, 40))
+def test_deepest_spaced_sections_match_brute_force(gaps: list[tuple[int, float]], m: int, min_len: int) -> None:
+    """The fallback that reaches ``at_least`` sections: the deepest set of m boundaries
+    min_len apart (and from both ends), as trying every set finds it."""
+    from itertools import combinations
+
+    from clipper.export.sections import _deepest_spaced
+
+    gaps.sort()
+    at, depth = [g[0] for g in gaps], [g[1] for g in gaps]
+    end = 100
+
+    def fits(c: tuple[int, ...]) -> bool:
+        ts = [at[g] for g in c]
+        return ts[0] >= min_len and end - ts[-1] >= min_len and all(b - a >= min_len for a, b in zip(ts, ts[1:], strict=False))
+
+    sets = [c for c in combinations(range(len(at)), m) if fits(c)]
+    got = _deepest_spaced(at, depth, m, min_len, end)
+    if not sets:
+        assert got is None
+    else:
+        assert got is not None and fits(tuple(got)) and len(got) == m
+        assert abs(sum(depth[g] for g in got) - max(sum(depth[g] for g in c) for c in sets)) < 1e-9

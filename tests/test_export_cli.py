@@ -39,7 +39,7 @@ def test_default_output_beside_alignment_and_no_overwrite(capsys: pytest.Capture
     assert code == 0 and out == ""
     dest = talk.with_name("talk.chapters.txt")
     assert dest.read_text() == (DATA / "talk.expected.chapters.txt").read_text()
-    assert "wrote chapters (3 chapters" in err and "merged chapter" in err
+    assert "wrote chapters (3 chapters" in err and "moved chapter" in err
     code, out, err = run(capsys, talk, "--format", "chapters")
     assert code == 2 and err.strip().count("\n") == 0
     assert err.startswith("clipper: error: ") and "already exists; pass --force" in err
@@ -148,3 +148,42 @@ def test_acceptance_sample_edl_and_xmeml_match_cut_manifest(capsys: pytest.Captu
             for c in video.find_clips()
         ]
         assert got == want, fmt
+
+
+def _plain(talk: Path, tmp_path: Path, name: str, placed: bool = True) -> Path:
+    """The talk's alignment as a plain transcript would give it: no takeaways or topics
+    (and, with ``placed=False``, no segment found in the media)."""
+    al = alignfile.load(talk)
+    segs = al.segments if placed else tuple(replace(s, start=None, end=None, words=()) for s in al.segments)
+    p = tmp_path / f"{name}.align.json"
+    alignfile.save(replace(al, transcript=replace(al.transcript, takeaways=(), topics=(), segments=segs)), p)
+    return p
+
+
+def test_a_plain_transcript_exports_sections_and_says_so(capsys: pytest.CaptureFixture[str], tmp_path: Path, talk: Path) -> None:
+    plain = _plain(talk, tmp_path, "plain")
+    for fmt in ("edl", "csv", "chapters"):
+        code, out, err = run(capsys, plain, "-f", fmt, "-o", "-")
+        assert code == 0 and "markers are the" in err and "changes subject" in err, (fmt, err)
+        assert "Part " not in out
+    code, out, err = run(capsys, plain, "-f", "csv", "-o", "-", "--json")
+    assert code == 2  # --json and stdout both
+    code, out, err = run(capsys, plain, "-f", "csv", "-o", tmp_path / "p.csv", "--json")
+    d = json.loads(out)
+    assert code == 0 and d["markers"] >= 1 and any("changes subject" in n for n in d["notes"])
+    rows = (tmp_path / "p.csv").read_text().splitlines()
+    assert len(rows) == 1 + d["markers"] and all(r.startswith("section,") for r in rows[1:])
+
+
+def test_nothing_to_export_is_refused_in_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path, talk: Path) -> None:
+    """No clips, no takeaways or topics, no placed text: never a header-only file."""
+    empty = _plain(talk, tmp_path, "empty", placed=False)
+    for fmt in ("edl", "csv"):
+        code, out, err = run(capsys, empty, "-f", fmt)
+        assert code == 2 and "nothing to write" in err and "--clips" in err and err.strip().count("\n") == 0, err
+        assert not empty.with_name(f"empty.{fmt}").exists()
+    code, _, err = run(capsys, empty, "-f", "chapters")
+    assert code == 2 and "cannot make 3 chapters" in err and err.strip().count("\n") == 0
+    # with clips there is something to export
+    code, out, _ = run(capsys, empty, "-f", "edl", "--clips", DATA / "talk.manifest.json", "-o", "-", "-q")
+    assert code == 0 and "FROM CLIP NAME" in out

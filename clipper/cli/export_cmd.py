@@ -25,6 +25,7 @@ _EPILOG = epilog(
 )
 
 _FORMAT_HELP = (
+    "Markers are the takeaways and topics (else sections found where the transcript changes subject). "
     "edl (CMX 3600: clip events with --clips, else a DaVinci Resolve marker EDL), "
     "xmeml (Final Cut Pro 7 XML for Premiere/Resolve), fcpxml (Final Cut Pro X 1.10), "
     "otio (OpenTimelineIO JSON), chapters (YouTube description text), "
@@ -131,13 +132,15 @@ def export_command(
         emit_json(summary)
     for n in res.notes:
         note(f"clipper: note: {n}", quiet)
+    # sections found by topic shifts are markers too, but say so
+    markers = f"{res.markers} section markers" if res.plan.markers and all(m.kind == "section" for m in res.plan.markers) else f"{res.markers} markers"
     if fmt in ("chapters", "ffmetadata"):
         what = f"{res.chapters} chapters"
     elif res.clips and fmt != "csv":
         inside = sum(len(res.plan.markers_in(c)) for c in res.plan.clips)
-        what = f"{res.clips} clips, {inside} of {res.markers} markers inside them"
+        what = f"{res.clips} clips, {inside} of {markers} inside them"
     else:
-        what = f"{res.clips} clips, {res.markers} markers" if res.clips else f"{res.markers} markers"
+        what = f"{res.clips} clips, {markers}" if res.clips else markers
     note(
         f"clipper: wrote {fmt} ({what}; {r.label} fps {'DF' if r.drop_frame else 'NDF'}) -> {summary['output']}",
         quiet,

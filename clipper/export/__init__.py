@@ -4,7 +4,8 @@ Every format is made from one :class:`~clipper.export._plan.Plan` (media, frame 
 markers, clips), so a marker or a clip lands on the same frame in all of them:
 
 * markers: one per takeaway, at the time its hints resolve to (``clipper.resolve``), and
-  one per topic, where it is discussed most (``clipper.search``);
+  one per topic, where it is discussed most (``clipper.search``); with neither, one per
+  section found where the transcript changes subject (:mod:`clipper.export.sections`);
 * clips: with a clip manifest from ``clipper cut``, one clip/event per cut clip, source
   in/out from the manifest, record times back to back.
 
@@ -118,7 +119,8 @@ def export(
     """Make one export; the text plus counts and notes (merged chapters, dropped markers).
 
     Args:
-        alignment: what to export (markers come from its takeaways and topics).
+        alignment: what to export (markers come from its takeaways and topics, else
+            from sections found by topic shifts).
         fmt: one of :data:`FORMATS`.
         clips_manifest: a ``manifest.json`` path (or a loaded :class:`Manifest`): export
             its clips as subclips.
@@ -132,7 +134,8 @@ def export(
     Raises:
         FormatError: unknown ``fmt``.
         InputError: bad fps/drop-frame, a manifest that does not fit the media, a format
-            that needs a media path or duration the alignment lacks, chapters impossible.
+            that needs a media path or duration the alignment lacks, chapters impossible,
+            an EDL or CSV with nothing in it (no clips, markers or sections).
     """
     writer = _writer(fmt)
     plan = build_plan(

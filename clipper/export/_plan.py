@@ -18,6 +18,7 @@ from ..manifest import Manifest, ManifestClip, load_manifest
 from ..model import Alignment, Segment
 from ..timecode import format_smpte, ms_to_frames, parse_fps
 from ._positions import Position, positions
+from .sections import find_sections
 
 __all__ = ["Rate", "Marker", "Plan", "parse_fps", "build_plan", "export_rate", "DEFAULT_FPS"]
 
@@ -96,7 +97,7 @@ class Rate:
 class Marker:
     """A named point on the source media (ms), from a takeaway or a topic."""
 
-    kind: str  # "takeaway" | "topic"
+    kind: str  # "takeaway" | "topic" | "section" (found by topic shifts: see sections.py)
     index: int
     name: str
     start: int
@@ -106,8 +107,9 @@ class Marker:
 
     @property
     def color(self) -> str:
-        """Marker colour by kind (OTIO MarkerColor names)."""
-        return "BLUE" if self.kind == "takeaway" else "GREEN"
+        """Marker colour by kind (OTIO MarkerColor names): takeaways blue, topics green,
+        sections found by topic shifts yellow."""
+        return {"takeaway": "BLUE", "section": "YELLOW"}.get(self.kind, "GREEN")
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +140,14 @@ class Plan:
     @property
     def media_uri(self) -> str | None:
         return Path(self.media_path).as_uri() if self.media_path else None
+
+    def require_something(self, fmt: str) -> None:
+        """Refuse to write a file that would hold nothing (a header alone)."""
+        if not self.clips and not self.markers:
+            raise InputError(
+                f"nothing to write as {fmt}: no clips, and no takeaways, topics or placed text to find sections in; "
+                "pass --clips MANIFEST (from 'clipper cut')"
+            )
 
     def require_media(self, fmt: str) -> str:
         if not self.media_path:
@@ -231,7 +241,9 @@ def build_plan(
     """Decide media, rate, markers and clips for an export.
 
     The frame rate is ``fps`` if given, else the manifest's, else the media's, else 25.
-    Markers outside the media are dropped (and said so in ``notes``).
+    Markers outside the media are dropped (and said so in ``notes``). Without any takeaway
+    or topic marker, the markers are sections found by topic shifts
+    (:func:`clipper.export.sections.find_sections`), kind ``section``, and a note says so.
     """
     notes: list[str] = []
     man = _as_manifest(clips_manifest)
@@ -271,6 +283,19 @@ def build_plan(
     placed_take = sum(1 for m in markers if m.kind == "takeaway")
     if placed_take < n_take:
         notes.append(f"{n_take - placed_take} of {n_take} takeaways could not be placed")
+    if not markers and duration is not None:
+        # nothing named: markers where the transcript changes subject, so an export says
+        # something (and says where it came from)
+        secs = find_sections(al.segments, duration, at_least=3, grain=1000)  # whole seconds: chapters use them
+        for k, sec in enumerate(secs, 1):
+            first = al.segments[sec.first].text
+            markers.append(Marker("section", k, sec.title, sec.start, sec.end, _clean_name(first), "sections"))
+        if secs:
+            why = "no takeaway or topic could be placed" if (n_take or al.transcript.topics) else "the transcript has no takeaways or topics"
+            notes.append(
+                f"{why}: markers are the {len(secs)} section(s) found where the transcript changes subject, "
+                "titled by their most distinctive words"
+            )
     markers.sort(key=lambda m: (m.start, m.kind != "topic", m.index))
 
     return Plan(

@@ -2,17 +2,20 @@
 
 YouTube shows chapters only when the list follows its rules: the first at ``0:00``,
 times ascending, at least three, each at least 10 s long (the last one too, up to the
-end of the video). :func:`chapters` makes a list that always does:
+end of the video). :func:`chapters` makes a list that always does, from what the
+transcript says about itself first:
 
-1. candidates are the takeaway and topic markers, by time (YouTube reads whole seconds,
-   so times are floored to the second);
+1. candidates are the takeaway markers; too few of them for three chapters, the topic
+   markers, then both together, then the sections where the transcript changes subject
+   (:mod:`clipper.export.sections`, titled by their most distinctive words); YouTube reads
+   whole seconds, so times are floored to the second;
 2. a candidate in the first 10 s moves to ``0:00``; one less than 10 s after the one
    kept before it is merged into it (dropped, and said so); one less than 10 s before
    the end is dropped;
 3. when nothing starts at ``0:00``, an "Intro" chapter is put there;
-4. with fewer than 3 chapters, paragraphs are used instead (the first segment of each),
-   and failing that the media is split in three at segment starts;
-5. media shorter than 30 s cannot hold three 10 s chapters: :class:`ChapterError`.
+4. never arbitrary: when none of these gives three chapters (no takeaways, topics or
+   placed text to find sections in), :class:`ChapterError` says so, as it does for media
+   shorter than 30 s, which cannot hold three 10 s chapters.
 
 ``ffmetadata`` carries the same chapters (ms precision, ``TIMEBASE=1/1000``, each ending
 where the next starts); for media too short for YouTube it falls back to the markers as
@@ -22,11 +25,13 @@ they are, so a short clip still gets chapters in its container.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..errors import InputError
 from ..timecode import format_clock, parse_clock
-from ._plan import Plan
+from ._plan import Marker, Plan
+from .sections import find_sections, section_lengths
 
 __all__ = [
     "Chapter",
@@ -95,76 +100,64 @@ def _space(cands: list[Chapter], duration: int, min_len: int, notes: list[str]) 
     return kept
 
 
-def _from_markers(plan: Plan, whole_seconds: bool) -> list[Chapter]:
+def _from_markers(markers: Sequence[Marker], whole_seconds: bool) -> list[Chapter]:
     out = []
-    for m in plan.markers:
+    for m in markers:
         start = m.start // 1000 * 1000 if whole_seconds else m.start
         out.append(Chapter(start, _title(m.name) or f"{m.kind.title()} {m.index}"))
     return out
 
 
-def _from_paragraphs(plan: Plan) -> list[Chapter]:
-    seen: set[int] = set()
-    out: list[Chapter] = []
-    for s in plan.segments:
-        if s.paragraph is None or s.paragraph in seen or s.start is None:
-            continue
-        seen.add(s.paragraph)
-        out.append(Chapter(s.start // 1000 * 1000, _title(s.text, 60) or f"Part {len(out) + 1}"))
-    return out
-
-
-def _thirds(plan: Plan, duration: int) -> list[Chapter]:
-    """Three chapters at 0, 1/3 and 2/3, each moved to a nearby segment start when that
-    keeps every chapter 10 s long; titled by the segment there."""
-    placed = [s for s in plan.segments if s.start is not None]
-    out: list[Chapter] = []
-    for k in range(MIN_CHAPTERS):
-        target = duration * k // MIN_CHAPTERS // 1000 * 1000
-        title = f"Part {k + 1}"
-        lo = out[-1].start + MIN_CHAPTER if out else 0
-        hi = duration - MIN_CHAPTER * (MIN_CHAPTERS - k)
-        best = None
-        for s in placed:
-            st = (s.start or 0) // 1000 * 1000
-            if k == 0:
-                st = 0
-            if lo <= st <= max(lo, hi) and (best is None or abs(st - target) < abs(best[0] - target)):
-                best = (st, s.text)
-        if best is not None and abs(best[0] - target) <= duration // 6:
-            target = best[0]
-            title = _title(best[1], 60) or title
-        out.append(Chapter(max(target, lo) if k else 0, title))
-    return out
+def _sources(plan: Plan) -> list[tuple[str, list[Marker]]]:
+    """Candidate chapter lists in the order they are tried."""
+    take = [m for m in plan.markers if m.kind == "takeaway"]
+    topics = [m for m in plan.markers if m.kind == "topic"]
+    out = [("takeaways", take), ("topics", topics), ("takeaways and topics", take + topics)]
+    secs = [m for m in plan.markers if m.kind == "section"]
+    if not secs and plan.media_duration is not None:
+        found = find_sections(plan.segments, plan.media_duration, min_len=max(MIN_CHAPTER, section_lengths(plan.media_duration)[0]),
+                              at_least=MIN_CHAPTERS, grain=1000)  # fmt: skip
+        secs = [Marker("section", k, s.title, s.start, s.end, "", "sections") for k, s in enumerate(found, 1)]
+    out.append(("sections found by topic shifts", secs))
+    return [(what, ms) for what, ms in out if ms]
 
 
 def chapters(plan: Plan, notes: list[str] | None = None) -> list[Chapter]:
     """A chapter list that satisfies YouTube's rules (see the module docstring).
 
     Raises:
-        ChapterError: the media is shorter than 30 s, or its duration is unknown.
+        ChapterError: the media is shorter than 30 s, or its duration is unknown, or the
+            transcript gives nothing to make three chapters from.
     """
     notes = notes if notes is not None else []
     duration = plan.media_duration
     if duration is None:
         raise ChapterError("chapters need the media's duration, and the alignment has none; align with the media file")
-    floor_d = duration
-    if floor_d < MIN_CHAPTER * MIN_CHAPTERS:
+    if duration < MIN_CHAPTER * MIN_CHAPTERS:
         raise ChapterError(
             f"the media is {duration / 1000:.1f} s long; YouTube chapters need at least "
             f"{MIN_CHAPTERS} chapters of {MIN_CHAPTER // 1000} s ({MIN_CHAPTER * MIN_CHAPTERS // 1000} s); "
             "use --format ffmetadata or csv for short media",
             duration,
         )
-    kept = _space(_from_markers(plan, True), floor_d, MIN_CHAPTER, notes)
-    if len(kept) < MIN_CHAPTERS:
-        paras = _space(_from_paragraphs(plan), floor_d, MIN_CHAPTER, [])
-        if len(paras) >= MIN_CHAPTERS:
-            notes.append(f"only {len(kept)} chapter(s) from takeaways and topics; used {len(paras)} paragraphs instead")
-            kept = paras
-        else:
-            notes.append(f"only {len(kept)} chapter(s) from takeaways and topics; split the media in three")
-            kept = _thirds(plan, floor_d)
+    tried: list[str] = []
+    kept: list[Chapter] = []
+    for what, markers in _sources(plan):
+        said: list[str] = []
+        kept = _space(_from_markers(markers, True), duration, MIN_CHAPTER, said)
+        if len(kept) >= MIN_CHAPTERS:
+            if tried:
+                notes.append(f"{'; '.join(tried)}: chapters are the {what}")
+            notes += said
+            break
+        tried.append(f"{len(kept)} chapter(s) from {what}")
+    else:
+        got = "; ".join(tried) if tried else "no takeaways, topics or placed text"
+        raise ChapterError(
+            f"cannot make {MIN_CHAPTERS} chapters of {MIN_CHAPTER // 1000} s for YouTube ({got}); "
+            "use --format ffmetadata or csv, or a transcript with takeaways or topics",
+            duration,
+        )
     problems = check_youtube(kept, duration)
     if problems:  # cannot happen by construction; never hand out an invalid list
         raise AssertionError(f"chapter list breaks YouTube's rules: {problems}")
@@ -228,10 +221,13 @@ def compose_ffmetadata(plan: Plan, notes: list[str] | None = None) -> str:
         raise ChapterError("chapters need the media's duration, and the alignment has none; align with the media file")
     try:
         chs = chapters(plan, notes)
-    except ChapterError:
-        # too short for YouTube: the markers as they are (1 s apart at least), first at 0
-        notes.append("media too short for YouTube chapter rules; chapters are the markers as placed")
-        chs = _space(_from_markers(plan, False), duration, 1000, notes) or [Chapter(0, plan.title or "Start")]
+    except ChapterError as e:
+        # YouTube's rules cannot be met: the markers as they are (1 s apart at least), first at 0
+        if not plan.markers:
+            raise ChapterError(f"{e}; and there are no markers to use as chapters either", duration) from None
+        why = "media too short for YouTube chapter rules" if duration < MIN_CHAPTER * MIN_CHAPTERS else "too few chapters for YouTube's rules"
+        notes.append(f"{why}; chapters are the markers as placed")
+        chs = _space(_from_markers(plan.markers, False), duration, 1000, notes)
     lines = [";FFMETADATA1", f"title={_ff_escape(plan.title)}", ""]
     for i, c in enumerate(chs):
         end = chs[i + 1].start if i + 1 < len(chs) else duration

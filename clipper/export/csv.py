@@ -1,7 +1,7 @@
 """Markers and clips as CSV, with timecodes and seconds, for spreadsheets and NLE scripts.
 
-One row per marker (takeaways and topics) and, with a clip manifest, one row per clip,
-sorted by start. Columns::
+One row per marker (takeaways and topics, or the sections found by topic shifts when the
+transcript has neither) and, with a clip manifest, one row per clip, sorted by start. Columns::
 
     kind,index,name,start,end,duration,start_tc,end_tc,text
 
@@ -32,7 +32,12 @@ def _one_line(s: str) -> str:
 
 
 def compose(plan: Plan) -> str:
-    """The CSV text (UTF-8, ``\\n`` line ends, a header row)."""
+    """The CSV text (UTF-8, ``\\n`` line ends, a header row).
+
+    Raises:
+        InputError: neither clips nor markers: the file would be a header alone.
+    """
+    plan.require_something("CSV")
     r = plan.rate
 
     def tc(ms: int | None) -> str:

@@ -9,7 +9,8 @@ Two shapes, by what is exported:
   ``* LOC:`` lines (source timecode, as OpenTimelineIO writes them).
 * **markers** (no manifest): the marker EDL DaVinci Resolve exports and imports
   (Timeline > Import > Timeline Markers from EDL): one 1-frame event per marker with
-  ``|C:ResolveColorBlue |M:name |D:1`` (takeaways blue, topics green).
+  ``|C:ResolveColorBlue |M:name |D:1`` (takeaways blue, topics green, sections found
+  by topic shifts yellow).
 
 The text is written here rather than by ``otio-cmx3600-adapter`` because the adapter
 always writes drop-frame timecode at 29.97 (it infers DF from the rate), writes no
@@ -25,7 +26,7 @@ from ._plan import Marker, Plan
 
 __all__ = ["compose", "compose_clips", "compose_markers"]
 
-_RESOLVE_COLOR = {"BLUE": "ResolveColorBlue", "GREEN": "ResolveColorGreen"}
+_RESOLVE_COLOR = {"BLUE": "ResolveColorBlue", "GREEN": "ResolveColorGreen", "YELLOW": "ResolveColorYellow"}
 
 
 def _one_line(s: str) -> str:
@@ -106,5 +107,10 @@ def compose_markers(plan: Plan) -> str:
 
 
 def compose(plan: Plan) -> str:
-    """The EDL for a plan: clip events when it has clips, else a marker EDL."""
+    """The EDL for a plan: clip events when it has clips, else a marker EDL.
+
+    Raises:
+        InputError: neither clips nor markers: the file would be a header alone.
+    """
+    plan.require_something("an EDL")
     return compose_clips(plan) if plan.clips else compose_markers(plan)
