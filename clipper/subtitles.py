@@ -54,6 +54,10 @@ __all__ = [
     "compose",
     "write",
     "resolve_fps",
+    "check",
+    "read_cues",
+    "Violation",
+    "RULES",
     "FORMATS",
 ]
 
@@ -80,6 +84,10 @@ class LayoutOptions:
             off and on); 0 turns it off.
         lead_in: ms a cue may start before its first word (only into silence).
         lead_out: ms a cue stays after its last word (only into silence).
+        borrow: ms a cue still too short or too fast after growing into the silence
+            after it may start early, into the silence before it; 0 = never.
+        snap: put every start and end on the frame grid (a start on the frame at or
+            before it, an end on the one at or after it).
         karaoke: VTT only: inline word timestamps (``<00:00:01.000><c>word</c>``).
         notes: "keep" shows a non-speech segment (``[laughter]``) as its own cue when it is
             placed and there is room; "drop" leaves them out.
@@ -97,6 +105,8 @@ class LayoutOptions:
     close_gap_frames: int = 12
     lead_in: int = 0
     lead_out: int = 0
+    borrow: int = 1000
+    snap: bool = True
     karaoke: bool = False
     notes: str = "keep"
     merge: bool = True
@@ -120,6 +130,8 @@ class LayoutOptions:
             raise bad("min_gap_frames", "and the gap to close cannot be negative")
         if self.lead_in < 0 or self.lead_out < 0:
             raise bad("lead_in", "and --lead-out cannot be negative")
+        if self.borrow < 0:
+            raise bad("borrow", "cannot be negative")
         if self.merge_gap < 0:
             raise bad("merge_gap", "cannot be negative")
         if self.notes not in ("keep", "drop"):
@@ -185,6 +197,7 @@ class LayoutStats:
     short_cues: int = 0  # shorter than min_duration (no silence to grow into)
     long_lines: int = 0  # over max_chars: a single word longer than a line
     shifted_cues: int = 0  # pushed later to keep the gap (speech times overlapped)
+    borrowed_cues: int = 0  # started early, into the silence before, to be read in time
     words_past_end: int = 0  # in cues pushed past the media's end (crowded text at its very end)
     fps: str = "25/1"
     gap_ms: int = 80
@@ -352,6 +365,7 @@ class _Unit:
     end: int
     spoken: bool
     confidence: float | None = None
+    glued: bool = False  # the break after it falls inside an editorial note
 
 
 @dataclass(frozen=True, slots=True)
@@ -419,39 +433,51 @@ def _word_times(seg: Segment, words: list[Word]) -> list[tuple[int, int]]:
     return [t for t in times if t is not None]
 
 
-def _segment_units(seg: Segment) -> list[_Unit]:
+def _drop_notes(text: str) -> str:
+    """The text without its editorial notes, punctuation closed up: "Yann (Yann LeCun),
+    said" -> "Yann, said"."""
+    return re.sub(r"\s+([,.;:!?…])", r"\1", NOTE_RE.sub(" ", text)).strip()
+
+
+def _segment_units(seg: Segment, drop_notes: bool = False) -> list[_Unit]:
     """The segment's display tokens with times.
 
-    The display text (notes included) is shown when its spoken tokens line up one to one
-    with the segment's words, as they do for every clipper reader; otherwise the words
-    themselves are shown.
+    The display text (notes included, unless ``drop_notes``) is shown when its spoken
+    tokens line up one to one with the segment's words, as they do for every clipper
+    reader; otherwise the words themselves are shown. A break inside a note is marked
+    (``glued``) so a cue is not split in the middle of one.
     """
     assert seg.start is not None
     words = [w for w in seg.words if w.text.strip()]
     times = _word_times(seg, words)
-    masked = NOTE_RE.sub(lambda m: " " * len(m.group()), seg.text)
-    tokens = [(m.group(), m.start(), m.end()) for m in re.finditer(r"\S+", seg.text)]
+    text = _drop_notes(seg.text) if drop_notes else seg.text
+    masked = NOTE_RE.sub(lambda m: " " * len(m.group()), text)
+    inside = [False] * (len(text) + 1)  # a break at this offset is inside a note
+    for m in NOTE_RE.finditer(text):
+        for i in range(m.start() + 1, m.end()):
+            inside[i] = True
+    tokens = [(m.group(), m.start(), m.end()) for m in re.finditer(r"\S+", text)]
     counts = [sum(1 for t in masked[a:b].split() if has_letters(t)) for _, a, b in tokens]
-    raw: list[tuple[str, tuple[int, int] | None, float | None]] = []
+    raw: list[tuple[str, tuple[int, int] | None, float | None, bool]] = []
     if sum(counts) == len(words):
         k = 0
-        for (tok, _, _), c in zip(tokens, counts, strict=True):
+        for (tok, _, b), c in zip(tokens, counts, strict=True):
             if c:
-                a, b = times[k][0], times[k + c - 1][1]
-                raw.append((tok, (a, b), words[k].confidence))
+                a, z = times[k][0], times[k + c - 1][1]
+                raw.append((tok, (a, z), words[k].confidence, inside[b]))
                 k += c
             else:
-                raw.append((tok, None, None))
+                raw.append((tok, None, None, inside[b]))
     else:
-        raw = [(" ".join(w.text.split()), t, w.confidence) for w, t in zip(words, times, strict=True)]
+        raw = [(" ".join(w.text.split()), t, w.confidence, False) for w, t in zip(words, times, strict=True)]
     units: list[_Unit] = []
     # a note token takes the time where it sits: after the previous spoken token
-    last_end = next((t[0] for _, t, _ in raw if t is not None), seg.start)
-    for tok, t, conf in raw:
+    last_end = next((t[0] for _, t, _, _ in raw if t is not None), seg.start)
+    for tok, t, conf, glued in raw:
         if t is None:
-            units.append(_Unit(tok, last_end, last_end, False))
+            units.append(_Unit(tok, last_end, last_end, False, glued=glued))
         else:
-            units.append(_Unit(tok, t[0], t[1], True, conf))
+            units.append(_Unit(tok, t[0], t[1], True, conf, glued))
             last_end = t[1]
     return units
 
@@ -520,6 +546,8 @@ class _Layouter:
             if best[i] == INF:
                 continue
             split_c = self.split_cost(units[i - 1], units[i], pair[i - 1]) if i > 0 else 0.0
+            if i > 0 and units[i - 1].glued:
+                split_c += 200.0  # a note read across two cues: only when it cannot fit one
             chars = -1
             for j in range(i + 1, n + 1):
                 chars += len(units[j - 1].text) + 1
@@ -643,7 +671,7 @@ def _pieces(
 ) -> tuple[list[_Piece], int]:
     """Every placed segment cut into cue-sized pieces (and how many were split)."""
     o = L.o
-    seg_units = [_segment_units(s) if s.spoken else [] for s in placed]
+    seg_units = [_segment_units(s, o.notes == "drop") if s.spoken else [] for s in placed]
     pieces: list[_Piece] = []
     split = 0
     for idx, (s, units) in enumerate(zip(placed, seg_units, strict=True)):
@@ -701,17 +729,22 @@ def _legal_times(drafts: list[_Draft], L: _Layouter) -> tuple[list[_Draft], int,
     return out, shifted, no_room
 
 
-def _grow(drafts: list[_Draft], L: _Layouter, media_end: int | None) -> None:
+def _grow(drafts: list[_Draft], L: _Layouter, media_end: int | None) -> int:
     """Pass 2: lead-in into the silence before; then lead-out, minimum duration and
     reading speed into the silence after (never past the next cue minus the gap, 7 s or
-    the media's end); then a short gap is closed, since a cue blinking off for a few
-    frames is worse than none."""
+    the media's end); a cue still too short or too fast then borrows up to ``borrow`` ms
+    of the silence before it; last, a short gap is closed, since a cue blinking off for
+    a few frames is worse than none. Returns how many cues borrowed."""
     o, gap = L.o, L.gap
     if o.lead_in:
         prev_end = -gap
         for d in drafts:
             d.start = max(d.start - o.lead_in, prev_end + gap, 0)
             prev_end = d.end
+
+    def wanted(d: _Draft) -> int:
+        return max(o.min_duration, math.ceil(d.chars * 1000 / o.max_cps))
+
     for k, d in enumerate(drafts):
         nxt = drafts[k + 1].start if k + 1 < len(drafts) else None
         limit = d.start + o.max_duration
@@ -719,11 +752,62 @@ def _grow(drafts: list[_Draft], L: _Layouter, media_end: int | None) -> None:
             limit = min(limit, nxt - gap)
         if media_end is not None and media_end > d.start:
             limit = min(limit, media_end)
-        target = max(d.end + o.lead_out, d.start + o.min_duration, d.start + math.ceil(d.chars * 1000 / o.max_cps))
+        target = max(d.end + o.lead_out, d.start + wanted(d))
         d.end = max(d.end, min(target, limit))
-        if L.close and nxt is not None:
-            if gap < nxt - d.end <= L.close and nxt - gap - d.start <= o.max_duration:
-                d.end = nxt - gap
+    borrowed = 0
+    if o.borrow:
+        prev_end = -gap
+        for d in drafts:
+            short = min(wanted(d), o.max_duration) - (d.end - d.start)
+            if short > 0:
+                start = max(d.start - min(short, o.borrow), prev_end + gap, 0)
+                if start < d.start:
+                    d.start = start
+                    borrowed += 1
+            prev_end = d.end
+    if L.close:
+        for d, e in zip(drafts, drafts[1:], strict=False):
+            if gap < e.start - d.end <= L.close and e.start - gap - d.start <= o.max_duration:
+                d.end = e.start - gap
+    return borrowed
+
+
+def _snap(drafts: list[_Draft], L: _Layouter, fps: Fraction, media_end: int | None) -> None:
+    """Pass 3: every time on the frame grid, as editors and subtitle tools expect.
+
+    A start moves to the frame at or before it and an end to the frame at or after it,
+    so a cue never loses time. Where that would bring two cues closer than the frame
+    gap, both go to their nearest frame instead, which keeps any gap that held before
+    (rounding is monotonic). Nothing ends after the media's last frame."""
+    if not drafts:
+        return
+    g = L.o.min_gap_frames
+    per = Fraction(1000) / fps  # ms a frame
+
+    def floor(ms: int) -> int:
+        return math.floor(ms / per)
+
+    def ceil(ms: int) -> int:
+        return math.ceil(ms / per)
+
+    def nearest(ms: int) -> int:
+        return math.floor(ms / per + Fraction(1, 2))
+
+    last = floor(media_end) if media_end is not None else None
+    frames: list[list[int]] = []
+    for k, d in enumerate(drafts):
+        a, b = floor(d.start), ceil(d.end)
+        if k and a < frames[k - 1][1] + g:
+            prev = frames[k - 1]
+            prev[1] = max(prev[0] + 1, min(prev[1], nearest(drafts[k - 1].end)))
+            a = max(a, prev[1] + g)
+        b = max(b, a + 1)
+        if last is not None and b > last:
+            b = max(last, a + 1)  # only a cue starting in the last frame passes it
+        frames.append([a, b])
+    for d, (a, b) in zip(drafts, frames, strict=True):
+        d.start = timecode.frames_to_ms(a, fps)
+        d.end = timecode.frames_to_ms(b, fps)
 
 
 def _group_lines(group: list[_Piece], max_chars: int) -> tuple[str, ...]:
@@ -781,7 +865,7 @@ def layout_with_stats(
         for g in groups
     ]
     drafts, shifted, no_room = _legal_times(drafts, L)
-    _grow(drafts, L, media_end)
+    borrowed = _grow(drafts, L, media_end)
     past_end = 0
     if media_end is not None:
         # nothing is shown past the media's end, whatever the alignment says
@@ -789,6 +873,8 @@ def layout_with_stats(
         drafts = [d for d in drafts if d.start < media_end]
         for d in drafts:
             d.end = min(d.end, media_end)
+    if o.snap:
+        _snap(drafts, L, fps, media_end)
 
     cues = [Cue(d.start, d.end, d.lines, d.words) for d in drafts]
     stats = LayoutStats(
@@ -806,6 +892,7 @@ def layout_with_stats(
         short_cues=sum(1 for c in cues if c.duration < o.min_duration),
         long_lines=sum(1 for c in cues for line in c.lines if len(line) > o.max_chars),
         shifted_cues=shifted,
+        borrowed_cues=borrowed,
         words_past_end=past_end,
         fps=f"{fps.numerator}/{fps.denominator}",
         gap_ms=L.gap,
@@ -821,6 +908,121 @@ def layout(alignment: Alignment, options: LayoutOptions | None = None) -> list[C
     segment's time is shared among its words by character length.
     """
     return layout_with_stats(alignment, options)[0]
+
+
+# --- checking -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One cue that breaks a layout rule: its number (1-based), times, rule and detail."""
+
+    cue: int
+    start: int
+    end: int
+    rule: str  # short | long | fast | gap | overlap | lines | width | frames | past_end
+    detail: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+#: every rule :func:`check` knows, in the order reports list them
+RULES = ("short", "long", "fast", "gap", "overlap", "lines", "width", "frames", "past_end")
+
+
+def _on_frame(ms: int, fps: Fraction) -> bool:
+    """Whether ``ms`` is the (rounded) time of a frame boundary at ``fps``."""
+    return timecode.frames_to_ms(timecode.ms_to_frames(ms, fps), fps) == ms
+
+
+def check(
+    cues: Sequence[Cue],
+    options: LayoutOptions | None = None,
+    *,
+    fps: Fraction | None = None,
+    media_end: int | None = None,
+) -> list[Violation]:
+    """Every cue that breaks the layout conventions of ``options``.
+
+    Rules: shorter than ``min_duration`` (``short``), longer than ``max_duration``
+    (``long``), faster than ``max_cps`` (``fast``), closer than ``min_gap_frames`` to
+    the next cue (``gap``) or overlapping it (``overlap``), more than ``max_lines``
+    lines (``lines``) or a line longer than ``max_chars`` (``width``); with ``fps``, a
+    time off the frame grid (``frames``); with ``media_end``, a cue ending after it
+    (``past_end``). Markup (``<i>``, ``{\\an8}``) is not counted as characters.
+
+    >>> c = [Cue(0, 500, ("Hi.",)), Cue(520, 2000, ("A line that is fine.",))]
+    >>> [(v.cue, v.rule) for v in check(c)]
+    [(1, 'short'), (1, 'gap')]
+    """
+    o = options or LayoutOptions()
+    gap_exact = Fraction(o.min_gap_frames * 1000) / (fps or Fraction(25))
+    gap = math.ceil(gap_exact)
+    out: list[Violation] = []
+    for k, c in enumerate(cues):
+        lines = [_MARKUP.sub("", line) for line in c.lines]
+        chars = sum(len(line) for line in lines)
+
+        def bad(rule: str, detail: str, c: Cue = c, k: int = k) -> None:
+            out.append(Violation(k + 1, c.start, c.end, rule, detail))
+
+        if c.duration < o.min_duration:
+            bad("short", f"{c.duration} ms < {o.min_duration} ms")
+        if c.duration > o.max_duration:
+            bad("long", f"{c.duration} ms > {o.max_duration} ms")
+        if chars * 1000 > o.max_cps * c.duration:
+            cps = chars * 1000 / c.duration if c.duration else math.inf
+            bad("fast", f"{cps:.1f} cps > {o.max_cps:g}")
+        if k + 1 < len(cues):
+            nxt = cues[k + 1].start
+            if nxt < c.end:
+                bad("overlap", f"ends {c.end - nxt} ms after cue {k + 2} starts")
+            elif nxt - c.end < gap_exact - 1:  # frame times are rounded to whole ms
+                bad("gap", f"{nxt - c.end} ms < {gap} ms ({o.min_gap_frames} frames)")
+        if len(lines) > o.max_lines:
+            bad("lines", f"{len(lines)} lines > {o.max_lines}")
+        widest = max((len(line) for line in lines), default=0)
+        if widest > o.max_chars:
+            bad("width", f"a line of {widest} characters > {o.max_chars}")
+        if fps is not None and not (_on_frame(c.start, fps) and _on_frame(c.end, fps)):
+            bad("frames", f"not on the {fps.numerator}/{fps.denominator} fps frame grid")
+        if media_end is not None and c.end > media_end:
+            bad("past_end", f"ends {c.end - media_end} ms after the media ({media_end} ms)")
+    return out
+
+
+# SRT/VTT tags and ASS override blocks: styling, not characters a viewer reads
+_MARKUP = re.compile(r"</?[a-zA-Z][^>]*>|\{[^}]*\}|<\d[\d:.]*>")
+
+
+def read_cues(path: str | os.PathLike[str]) -> list[Cue]:
+    """The cues of an existing SRT or WebVTT file (through pysrt / webvtt-py), in file
+    order, for :func:`check`. An unreadable file is an InputError (exit 2)."""
+    import pysrt
+    import webvtt
+    from webvtt.errors import MalformedCaptionError, MalformedFileError
+
+    fmt = format_for(path)
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{p}: no such subtitle file")
+    try:
+        if fmt == "srt":
+            subs = pysrt.open(str(p), encoding="utf-8-sig", error_handling=pysrt.ERROR_RAISE)
+            return [Cue(s.start.ordinal, max(s.end.ordinal, s.start.ordinal), tuple(s.text.split("\n"))) for s in subs]
+        return [
+            Cue(_vtt_ms(c.start), max(_vtt_ms(c.end), _vtt_ms(c.start)), tuple(c.text.split("\n")))
+            for c in webvtt.read(str(p)).captions
+        ]
+    except (UnicodeDecodeError, ValueError, OSError, pysrt.Error, MalformedCaptionError, MalformedFileError) as e:
+        raise InputError(f"{p}: cannot read it as {fmt.upper()} ({type(e).__name__}: {e}); check it is UTF-8 {fmt.upper()}") from None
+
+
+def _vtt_ms(stamp: str) -> int:
+    h, m, rest = ([*stamp.split(":")] if stamp.count(":") == 2 else ["0", *stamp.split(":")])
+    s, _, ms = rest.partition(".")
+    return ((int(h) * 60 + int(m)) * 60 + int(s)) * 1000 + int((ms + "000")[:3])
 
 
 # --- writers --------------------------------------------------------------------------

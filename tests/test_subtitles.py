@@ -18,7 +18,7 @@ import pytest
 import webvtt
 from conftest import TESTDATA
 
-from clipper import alignfile, subtitles
+from clipper import alignfile, subtitles, timecode
 from clipper.cli import main
 from clipper.errors import InputError, OutputExistsError
 from clipper.model import Alignment, MediaInfo, Segment, Transcript, Word
@@ -131,21 +131,34 @@ def test_reading_speed_extends_into_silence_but_never_overlaps() -> None:
     fast = _seg(0, "Quickly quickly everybody run", 0, per_word=150)  # 29 chars in 0.6 s
     nxt = _seg(1, "Later", 5000, para=1)
     cues, stats = subtitles.layout_with_stats(_al(fast, nxt))
-    assert cues[0].end == 1706  # ceil(29 / 17 s)
+    assert cues[0].end == 1720  # 29 / 17 s = 1706 ms, on the next frame at 25 fps
+    assert subtitles.layout(_al(fast, nxt), LayoutOptions(snap=False))[0].end == 1706
     tight = _seg(1, "Later", 700, para=1)
     cues, stats = subtitles.layout_with_stats(_al(fast, tight))
-    assert cues[0].end == 700 - 80 and stats.cps_violations == 1
+    # no room to grow: the cue ends 2 frames before "Later" (both on their nearest frames,
+    # 640 and 720 ms, since 620 and 700 are half-way between frames)
+    assert (cues[0].end, cues[1].start) == (640, 720) and stats.cps_violations == 1
 
 
 def test_min_duration_and_gap_closing_use_frames() -> None:
     a = _seg(0, "Hi", 0, per_word=200)
     b = _seg(1, "there you are", 1100, para=1)
     cues = layout(_al(a, b))
-    assert cues[0].end == 1100 - 80  # 833 ms reached, then the 187 ms gap is closed to 2 frames
-    cues = layout(_al(a, b), LayoutOptions(fps=(24000, 1001), close_gap_frames=0))
+    # 833 ms reached, then the gap is closed to 2 frames before "there" (1100 ms is
+    # half-way between frames, so both go to the nearest: 1040 and 1120)
+    assert (cues[0].end, cues[1].start) == (1040, 1120)
+    cues = layout(_al(a, b), LayoutOptions(fps=(24000, 1001), close_gap_frames=0, snap=False))
     assert cues[0].end == 833
+    cues = layout(_al(a, b), LayoutOptions(fps=(24000, 1001), close_gap_frames=0))
+    assert cues[0].end == 834  # frame 20 at 23.976 fps (834.17 ms), the first at or after 833
     cues = layout(_al(a, _seg(1, "x", 850, para=1)), LayoutOptions(fps=(24000, 1001)))
-    gap = Fraction(cues[1].start - cues[0].end, 1000) * Fraction(24000, 1001)
+    fps = Fraction(24000, 1001)
+    gap = Fraction(cues[1].start - cues[0].end, 1000) * fps
+    # on the frame grid: two frames apart, up to the ms each frame time is rounded to
+    assert timecode.ms_to_frames(cues[1].start, fps) - timecode.ms_to_frames(cues[0].end, fps) == 2
+    assert gap >= 2 - Fraction(1, 1000) * fps
+    cues = layout(_al(a, _seg(1, "x", 850, para=1)), LayoutOptions(fps=(24000, 1001), snap=False))
+    gap = Fraction(cues[1].start - cues[0].end, 1000) * fps
     assert gap >= 2  # 84 ms: 83 would be a hair under two frames
 
 

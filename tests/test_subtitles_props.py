@@ -89,6 +89,8 @@ def options(draw: Any) -> LayoutOptions:
         close_gap_frames=draw(st.sampled_from([0, 12])),
         lead_in=draw(st.sampled_from([0, 200])),
         lead_out=draw(st.sampled_from([0, 300])),
+        borrow=draw(st.sampled_from([0, 1000])),
+        snap=draw(st.booleans()),
         merge=draw(st.booleans()),
         notes=draw(st.sampled_from(["keep", "drop"])),
     )
@@ -111,8 +113,14 @@ def test_layout_invariants(case: tuple[Alignment, list[str]], opts: LayoutOption
             assert len(line) <= opts.max_chars or " " not in line  # only a single long word is longer
     for a, b in zip(cues, cues[1:], strict=False):
         assert a.start <= b.start
-        # never overlap, and at least min_gap_frames frames between cues
-        assert Fraction(b.start - a.end, 1000) * fps >= opts.min_gap_frames
+        # never overlap, and at least min_gap_frames frames between cues (a frame time is
+        # rounded to whole ms, so a snapped gap may be up to 1 ms under the exact frames)
+        slack = 1 if opts.snap else 0
+        assert Fraction(b.start - a.end + slack, 1000) * fps >= opts.min_gap_frames
+    # the checker agrees: nothing overlaps, no gap too short, no cue with too many lines,
+    # and with snapping every time is on the frame grid
+    found = subtitles.check(cues, opts, fps=fps)
+    assert not [v for v in found if v.rule in ("overlap", "gap", "lines") + (("frames",) if opts.snap else ())]
     # every spoken word exactly once, in order, whole (never split across lines or cues); only
     # text crowded past the media's end (cues pushed there by the gaps) is left out, and counted
     words = [w.text for c in cues for w in c.words]
