@@ -67,8 +67,18 @@ def cut_clips(media: str | os.PathLike[str], alignment: Any, output: str | os.Pa
     return cut(media, alignment, output, **kw)
 
 
-# ``cut_clips`` and ``write_export``, not ``cut`` and ``export``: ``clipper.cut`` and
-# ``clipper.export`` are modules, and importing them would shadow functions of those names.
+def sync_subtitles(subs: str | os.PathLike[str], media: Any, output: str | os.PathLike[str] | None = None, **kw: Any) -> Any:
+    """Re-time an existing SRT, WebVTT or ASS file to its media, changing only its times
+    (``clipper sync``): see :func:`clipper.sync.sync` for the keywords (``mode``,
+    ``offset``, ``scale``, ``force``, ...); returns a :class:`clipper.sync.SyncResult`."""
+    from .sync import sync
+
+    return sync(subs, media, output, **kw)
+
+
+# ``cut_clips``, ``write_export`` and ``sync_subtitles``, not ``cut``, ``export`` and ``sync``:
+# ``clipper.cut``, ``clipper.export`` and ``clipper.sync`` are modules, and importing them
+# would shadow functions of those names.
 
 __all__ = [
     "__version__",
@@ -94,6 +104,7 @@ __all__ = [
     "find",
     "write_subtitles",
     "write_export",
+    "sync_subtitles",
     "save_alignment",
     "summarize",
 ]
