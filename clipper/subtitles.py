@@ -598,6 +598,12 @@ class _Layouter:
             c += (12 - chars) * 2
         return c
 
+    def cramped(self, p: _Piece, chars: int, limit: int) -> bool:
+        """Whether a piece on its own would be a cue shorter than the minimum or faster
+        than the reading speed, with the silence up to ``limit`` to grow into."""
+        avail = min(self.o.max_duration, limit - self.gap - p.start)
+        return avail < self.o.min_duration or chars * 1000 > self.o.max_cps * avail
+
     def mergeable(self, q: _Piece, p: _Piece) -> bool:
         o = self.o
         return (
@@ -635,10 +641,21 @@ class _Layouter:
                 if b - 1 > a and not self.mergeable(pieces[b - 2], p):
                     break
                 lines += len(p.lines)
-                ch += chars[b - 1]
-                if b - 1 > a and (lines > o.max_lines or p.end - pieces[a].start > o.max_duration):
+                ch += chars[b - 1] + (1 if b - 1 > a else 0)
+                if b - 1 > a and p.end - pieces[a].start > o.max_duration:
                     break
-                c = best[a] + bounds[a] + self.cue_cost(ch, pieces[a].start, limits[b - 1])
+                extra = 0.0
+                if lines > o.max_lines:
+                    # the pieces' own lines do not fit: re-flowed into max_lines, at a
+                    # price, and only so that a piece too short or too fast on its own
+                    # ("So" between two cues) can join its neighbour
+                    flowed = self.fit([u for q in pieces[a:b] for u in q.units]) if b - a == 2 and (
+                        self.cramped(pieces[a], chars[a], limits[a]) or self.cramped(p, chars[b - 1], limits[b - 1])
+                    ) else None
+                    if flowed is None:
+                        break
+                    extra = 25.0 + flowed[1]
+                c = best[a] + bounds[a] + extra + self.cue_cost(ch, pieces[a].start, limits[b - 1])
                 if c < best[b]:
                     best[b] = c
                     back[b] = a
@@ -810,12 +827,19 @@ def _snap(drafts: list[_Draft], L: _Layouter, fps: Fraction, media_end: int | No
         d.end = timecode.frames_to_ms(b, fps)
 
 
-def _group_lines(group: list[_Piece], max_chars: int) -> tuple[str, ...]:
+def _group_lines(group: list[_Piece], L: _Layouter) -> tuple[str, ...]:
     """Lines of a merged cue: each piece on its own line(s), except that a phrase the
     transcript broke mid-way ("... highly competitive" + "race") runs on in one line when
     it fits: the first piece ends without punctuation, the next starts in lower case, and
-    neither is a lone interjection ("mm-hmm", likely another speaker)."""
+    neither is a lone interjection ("mm-hmm", likely another speaker). Pieces whose own
+    lines are too many are re-flowed into ``max_lines`` (:meth:`_Layouter.merge` chose
+    them only if they fit)."""
+    max_chars = L.o.max_chars
     lines = [line for p in group for line in p.lines]
+    if len(lines) > L.o.max_lines:
+        flowed = L.fit([u for p in group for u in p.units])
+        assert flowed is not None
+        return flowed[0]
     if len(group) == 2 and len(group[0].lines) == len(group[1].lines) == 1:
         a, b = group
         left, right = a.units[-1].text, b.units[0].text
@@ -858,7 +882,7 @@ def layout_with_stats(
         _Draft(
             g[0].start,
             max(p.end for p in g),
-            _group_lines(g, o.max_chars),
+            _group_lines(g, L),
             tuple(Word(u.text, u.start, u.end, u.confidence) for p in g for u in p.units if u.spoken),
             g[0].note,
         )

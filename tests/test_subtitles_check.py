@@ -189,3 +189,23 @@ def test_tts_renders_meet_the_conventions(notes: str) -> None:
         assert sum(v.rule == "short" for v in found) <= 2  # a lone "So" between two cues 80 ms away
         if notes == "drop":
             assert max(c.cps for c in cues) <= 20
+
+
+def test_a_lone_short_piece_joins_its_neighbour_re_flowed() -> None:
+    # three caption lines of one paragraph spoken without a pause: "So" on its own would
+    # be a 760 ms cue between two full two-line cues
+    a = _seg(0, "and for the first time I felt this information explosion", 0, per_word=300)
+    so = _seg(1, "So", a.end + 80, per_word=300)
+    b = _seg(2, "That was the first time I understood what content meant", so.end + 80, per_word=300)
+    c = _seg(3, "and that is where it all began for me back then", b.end + 80, per_word=300)
+    cues, stats = layout_with_stats(_al(a, so, b, c))
+    assert not [v for v in check(cues) if v.rule in ("short", "lines", "width")]
+    joined = next(cue for cue in cues if any(w.text == "So" for w in cue.words))
+    assert len(joined.words) > 1 and len(joined.lines) == 2  # re-flowed into two lines with a neighbour
+    assert " ".join(" ".join(cue.lines) for cue in cues).split() == " ".join(s.text for s in (a, so, b, c)).split()
+    # pieces with time enough of their own keep their own lines (no re-flow)
+    slow = _seg(0, a.text, 0, per_word=400)
+    roomy = _seg(1, "So", slow.end + 80, per_word=900)
+    b2 = _seg(2, b.text, roomy.end + 80, per_word=400)
+    cues = layout(_al(slow, roomy, b2))
+    assert any(cue.lines == ("So",) for cue in cues)
