@@ -90,7 +90,8 @@ class LayoutOptions:
             before it, an end on the one at or after it).
         karaoke: VTT only: inline word timestamps (``<00:00:01.000><c>word</c>``).
         notes: "keep" shows a non-speech segment (``[laughter]``) as its own cue when it is
-            placed and there is room; "drop" leaves them out.
+            placed and there is room, and a note inside a line (``(a gloss)``) in one cue
+            where it fits; "drop" leaves all of them out.
         merge: merge short neighbouring segments into one cue, each on its own line.
         merge_gap: the largest silence (ms) between two segments that are merged.
     """
