@@ -159,33 +159,36 @@ def test_missing_line_next_line_keeps_its_start() -> None:
 def test_activity_prior_and_reentry(tmp_path: Path) -> None:
     # the activity engine's times give every token an expected start, in order and near the
     # truth; a chain entering the text at the wrong word is put back at the prior's word
-    from clipper.align import speech as sp
+    from clipper.align.speech import SpeechOptions, tokenize
+    from clipper.align.speech.assemble import _activity_prior
+    from clipper.align.speech.audio import _activity, _read_audio
+    from clipper.align.speech.chain import _align_part, _PartJob
 
     tr = parse("\n".join(_lines()) + "\n", "plain", segmentation="lines")
     req = AlignRequest(tr, probe(CLIP / "acoustic_clip.flac"))
     lex = Lexicon()
-    tokens = sp.tokenize(tr.segments, lex)
-    prior = sp._activity_prior(req, tokens)
+    tokens = tokenize(tr.segments, lex)
+    prior = _activity_prior(req, tokens)
     assert prior is not None and len(prior) == len(tokens)
     assert list(prior) == sorted(prior)
     truth = _truth()
     firsts = {t.seg: i for i, t in reversed(list(enumerate(tokens)))}
     for si, s in enumerate(tr.segments):
         assert abs(prior[firsts[si]] - truth[s.text][0]) <= 1000  # a coarse guide on 7 s
-    audio = sp._read_audio(str(CLIP / "acoustic_clip.flac"), str(tmp_path), req)
-    speech = sp._activity(audio.db)
-    opts = sp.SpeechOptions(prior_max_ms=1000, prior_always=True)
+    audio = _read_audio(str(CLIP / "acoustic_clip.flac"), str(tmp_path), req)
+    speech = _activity(audio.db)
+    opts = SpeechOptions(prior_max_ms=1000, prior_always=True)
     extra = {w: ph for w, ph in lex.extra.items()}
     wrong = firsts[2]  # the chain believes the third line comes first
-    job = sp._PartJob(
+    job = _PartJob(
         audio.raw, 0, len(audio.db), wrong, 0, [t.word for t in tokens], [t.nphones for t in tokens],
         [t.seg for t in tokens], extra, 14.0, speech, opts, prior,
     )
-    placed, stats = sp._align_part(job)
+    placed, stats = _align_part(job)
     assert stats["prior_reentries"] == 1
     assert placed and placed[0].tok == 0 and abs(placed[0].start - truth[tr.segments[0].text][0]) <= 100
     # without the prior the chain stays where it was put
-    placed, stats = sp._align_part(replace(job, prior=None))
+    placed, stats = _align_part(replace(job, prior=None))
     assert stats["prior_reentries"] == 0 and placed[0].tok >= wrong
 
 
@@ -261,33 +264,37 @@ def test_missing_paragraph_does_not_pull_the_rest(tts_cut: tuple[Path, list[dict
 def test_locate_recognises_where_the_audio_is_in_the_text(tmp_path: Path) -> None:
     # relocation's recogniser: a bigram of the text (here with a foreign paragraph in front)
     # finds the clip's second line, at its time; a text the audio does not hold gives None
-    from clipper.align import speech as sp
+    from clipper.align.speech import SpeechOptions, tokenize
+    from clipper.align.speech.audio import _activity, _read_audio, _read_span
+    from clipper.align.speech.chain import _decoder, _locate, _padded, _PartJob
+    from clipper.align.speech.options import PAD_FRAMES
+    from clipper.align.sphinx import FRAME_MS
 
     foreign = ["the quick brown fox jumps over the lazy dog", "colourless green ideas sleep furiously"]
     lines = foreign + _lines()
     tr = parse("\n".join(lines) + "\n", "plain", segmentation="lines")
     req = AlignRequest(tr, probe(CLIP / "acoustic_clip.flac"))
     lex = Lexicon()
-    tokens = sp.tokenize(tr.segments, lex)
-    audio = sp._read_audio(str(CLIP / "acoustic_clip.flac"), str(tmp_path), req)
+    tokens = tokenize(tr.segments, lex)
+    audio = _read_audio(str(CLIP / "acoustic_clip.flac"), str(tmp_path), req)
     extra = {w: "\t".join([ph, *lex.alternates.get(w, [])]) for w, ph in lex.extra.items()}
-    job = sp._PartJob(
+    job = _PartJob(
         audio.raw, 0, len(audio.db), 0, 0, [t.word for t in tokens], [t.nphones for t in tokens],
-        [t.seg for t in tokens], extra, 14.0, sp._activity(audio.db), sp.SpeechOptions(), None,
+        [t.seg for t in tokens], extra, 14.0, _activity(audio.db), SpeechOptions(), None,
     )  # fmt: skip
-    d = sp._decoder(extra, job.opts)
-    x = sp._padded(sp._read_span(audio.raw, 0, audio.nsamples), 3, 0)
-    got, hyp = sp._locate(d, x, job, 0, len(tokens))
+    d = _decoder(extra, job.opts)
+    x = _padded(_read_span(audio.raw, 0, audio.nsamples), 3, 0)
+    got, hyp = _locate(d, x, job, 0, len(tokens))
     assert got is not None and hyp
     tok, frame = got
     t = tokens[tok]
     assert t.seg >= 2  # in the clip's lines, not the foreign ones
-    ms = (frame - sp.PAD_FRAMES) * sp.FRAME_MS
+    ms = (frame - PAD_FRAMES) * FRAME_MS
     word_truth = json.loads((CLIP / "truth.json").read_text())["words"]
     starts = [round(w["start"] * 1000) for w in word_truth if w["word"].lower().strip(".,") == t.word]
     assert starts and min(abs(ms - s) for s in starts) <= 150
     n_foreign = sum(1 for t in tokens if t.seg < 2)
-    assert sp._locate(d, x, job, 0, n_foreign)[0] is None
+    assert _locate(d, x, job, 0, n_foreign)[0] is None
 
 
 def test_years_have_three_readings() -> None:

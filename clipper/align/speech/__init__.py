@@ -1,0 +1,76 @@
+"""Align a transcript to English speech with the acoustic model inside pocketsphinx.
+
+Long audio is never decoded in one piece (pocketsphinx's time grows faster than the
+audio, and a single mismatch derails the rest). Instead:
+
+1. the audio is streamed once from ffmpeg into a temporary raw file while 10 ms frame
+   energies are kept (memory flat in media length); the ``activity`` engine's times give
+   every word an expected start (the *prior*: cheap, from speech activity and lengths);
+2. the timeline is cut into parts, one a worker, at the quietest spot near equal shares;
+   each part enters the text near the prior's word for its first audio;
+3. each worker walks its part in blocks of ~30 s. A block is decoded with a finite-state
+   grammar over the next words of the transcript: the entry is the next unplaced word (or,
+   at a cost per line, a line start a few lines ahead or behind), the exit is free (the
+   audio decides how many words it holds). Only the words before the last pause well
+   inside the block are committed; the next block starts there, so every block boundary
+   falls in a pause between confirmed words;
+4. where text and audio part (a paragraph nobody speaks, speech the text lacks, a chain
+   that lost its place), the words fit badly: their acoustic score per frame falls far
+   below the run's typical score. A block's well-fitting start is committed and the rest
+   left to the next block; a block that fits badly from its start is *relocated*: the
+   badly fitting words before it are taken back, the audio is recognised with a bigram
+   language model of the text ahead (built on the spot from the transcript: recognition
+   biased to it, nothing downloaded), and the first run of five recognised words in the
+   text's order says where the audio is. Text before that place is forced onto the audio
+   before it and kept only if it fits (else it stays unplaced: not spoken); the walk
+   resumes at the located line and keeps what the recogniser confirms. Nothing located
+   means speech the text lacks: part of it is skipped and the text waits. Relocations
+   only move forward, so the walk ends;
+5. parts are chained: where a part's entry disagrees with its predecessor's last
+   committed word, the junction is decoded again from the confirmed point;
+6. segment starts move to the nearest energy onset (a swallowed pause pulls them early)
+   and ends to the nearest offset within a short reach, only where the local floor and
+   speech level are far enough apart to trust energy; otherwise the decoder's edges stand.
+   Unknown words get spelled and letter-to-sound readings (``lexicon``).
+
+Before any of this, the transcript is checked against the audio (``probe``): a 10 s
+sample every 4 minutes (and one where each part starts) is recognised with a bigram of the
+whole transcript, and runs of four or more recognised words in the text's order become
+*anchors* (time, word). When fewer than 8% of the words recognition heard belong to such
+runs, the transcript is not this recording's (measured: matching transcripts 16-93%,
+others 0-3.4%) and the run is refused with ``MismatchError`` unless ``--force`` (then every
+confidence is capped at 0.1). Text before the first anchor or after the last that the audio
+around them cannot hold is left unplaced (a whole series' transcript on one episode), and
+parts enter the text at the anchor nearest their start.
+
+Every block is checked by evidence that does not assume the run is mostly right: the share
+of the block's speech frames no decoded word covers, and whether it holds about as many
+words as its speech should. A suspect block is decoded again with wide beams (the default
+beams prune the right path on degraded audio and the decoder then returns a partial path
+instead of failing); the better decoding wins. Clean audio rarely pays for it. A further
+retry with a garbage loop at line starts is an option (``doubt_uncovered``), off by default.
+
+Options (``-O key=value``) add line skipping (``skip_segments``) and a garbage phone loop
+(``garbage_logp``) at line starts inside every block; both are off by default (they cost
+time and, measured on the benchmarks, accuracy on clean transcripts: relocation handles
+mismatches where they happen).
+
+Words get a confidence from their acoustic score per frame against the run's typical
+score; segments from their words, lowered for every doubt about an edge or a block
+(``_segment_confidence``), calibrated so that 0.5 or more means within 500 ms of the truth
+in 99% of cases. A line no word of which was placed gets the gap between its neighbours
+(confidence 0) only when the gap holds speech enough for it and is not much longer than the
+line takes to say; otherwise it is ``placed: false`` (not in this media) with no times.
+
+The package follows those steps: :mod:`.options` (settings, constants, the transcript as
+tokens), :mod:`.audio` (the audio pass, speech activity, energy edges), :mod:`.chain` (one
+worker's blocks: decode, check, retry, relocate) and :mod:`.assemble` (the run: probe,
+parts, chaining, segments and their confidence).
+"""
+
+from __future__ import annotations
+
+from .assemble import quick_match, run
+from .options import OPTIONS, SpeechOptions, Token, tokenize
+
+__all__ = ["run", "quick_match", "Token", "tokenize", "SpeechOptions", "OPTIONS"]

@@ -1,0 +1,706 @@
+"""The run: the transcript checked against the audio, parts aligned in parallel and
+chained, segments assembled with their confidence, the activity engine's times where
+unsure."""
+
+from __future__ import annotations
+
+import logging
+import math
+import multiprocessing as mp
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from ...errors import InputError, MismatchError
+from ...media import SAMPLE_RATE
+from ...model import Alignment, Segment, Word
+from .. import FORCED_CONFIDENCE, AlignRequest
+from .. import probe as probemod
+from ..lexicon import Lexicon
+from ..sphinx import FRAME_MS, Recogniser
+from .audio import _activity, _Audio, _quiet_cut, _read_audio, _read_span, _snap
+from .chain import _align_part, _decoder, _extra_words, _padded, _PartJob, _Placed
+from .options import (
+    COVER_TOKENS_PER_S,
+    FALLBACK_MS,
+    GAP_SLACK,
+    MIN_GAP_SPEECH_MS,
+    OPTIONS,
+    PAD_FRAMES,
+    SAMPLES_PER_FRAME,
+    WIDE_FACTOR,
+    SpeechOptions,
+    Token,
+    tokenize,
+)
+
+log = logging.getLogger(__name__)
+
+
+def _partition(audio: _Audio, speech: np.ndarray, jobs: int) -> list[tuple[int, int]]:
+    n = len(audio.db)
+    if jobs <= 1 or n < 2 * 6000:
+        return [(0, n)]
+    parts = []
+    lo = 0
+    for j in range(1, jobs):
+        target = n * j // jobs
+        cut = _quiet_cut(audio.db, target - 1000, target + 1000)
+        parts.append((lo, cut))
+        lo = cut
+    parts.append((lo, n))
+    return [p for p in parts if p[1] > p[0]]
+
+
+def _pool_map(fn: Callable[[Any], Any], items: Sequence[Any], n: int) -> Iterator[Any]:
+    """``map(fn, items)`` over ``n`` worker processes (in order), or here when one is enough."""
+    if n <= 1 or len(items) <= 1:
+        yield from map(fn, items)
+        return
+    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
+    with ctx.Pool(min(n, len(items))) as pool:
+        yield from pool.imap(fn, items)
+
+
+@dataclass(frozen=True, slots=True)
+class _ProbeJob:
+    raw: str
+    windows: list[tuple[int, int]]
+    words: list[str]
+    extra: dict[str, str]
+    dither: int
+
+
+def _probe_windows(job: _ProbeJob) -> list[list[tuple[str, int, int]]]:
+    """Recognise each window against the whole transcript (one worker's share)."""
+    d = _decoder(job.extra, SpeechOptions())
+    rec = Recogniser(d, job.words, os.path.join(os.path.dirname(job.raw), f"probe-{os.getpid()}"))
+    out = []
+    for a, b in job.windows:
+        x = _padded(_read_span(job.raw, a * SAMPLES_PER_FRAME, b * SAMPLES_PER_FRAME), job.dither, a)
+        out.append([(w, s - PAD_FRAMES, e - PAD_FRAMES) for w, s, e in rec(x)])
+    return out
+
+
+def _run_probe(
+    audio: _Audio, speech: np.ndarray, starts: Sequence[int], words: list[str], extra: dict[str, str],
+    opts: SpeechOptions, jobs_n: int, request: AlignRequest,
+) -> probemod.Probe:  # fmt: skip
+    """Anchors: samples of the audio (and one at each of ``starts``, frames) recognised
+    against the whole transcript, in ``jobs_n`` workers."""
+    windows = probemod.sample_windows(speech, opts.probe_every_ms // FRAME_MS, opts.probe_ms // FRAME_MS, starts)
+    k = max(1, min(jobs_n, len(windows)))
+    shares = [windows[i::k] for i in range(k)]
+    jobs = [_ProbeJob(audio.raw, sh, words, extra, opts.dither) for sh in shares if sh]
+    hyps: dict[tuple[int, int], list[tuple[str, int, int]]] = {}
+    for i, got in enumerate(_pool_map(_probe_windows, jobs, k)):
+        hyps.update(zip(jobs[i].windows, got, strict=True))
+        request.report("probe", i + 1, len(jobs))
+    return probemod.probe([hyps[w] for w in windows], windows, words)
+
+
+def _check_match(pr: probemod.Probe, request: AlignRequest, opts: SpeechOptions, stats: dict[str, Any]) -> bool:
+    """Refuse a transcript that recognition does not find in the audio (``MismatchError``),
+    unless ``request.force``; then warn and return True (the result is marked)."""
+    stats["probe"] = {"samples": pr.samples, "samples_matched": pr.samples_matched, "heard": pr.heard,
+                      "matched": pr.matched, "share": round(pr.share, 3)}  # fmt: skip
+    if pr.heard < opts.min_probe_words or pr.share >= opts.min_match_share:
+        return False
+    assert request.media is not None
+    src = request.transcript.meta.get("path", "the transcript")
+    msg = (
+        f"{src}: recognition found only {pr.share:.0%} of the {pr.heard} words it heard in {pr.samples} "
+        f"sample{'s' if pr.samples != 1 else ''} of {request.media.path} in this transcript (at least {opts.min_match_share:.0%} expected): "
+        "is it the transcript of another recording, or speech in another language? "
+        "Pass --force to align anyway (times will be marked unreliable)"
+    )
+    if not request.force:
+        raise MismatchError(msg, pr.share, opts.min_match_share, "transcript")
+    stats.setdefault("warnings", []).append(
+        f"recognition found only {pr.share:.0%} of the words it heard in the transcript; aligned anyway (--force), "
+        "every time is unreliable"
+    )
+    stats["mismatch"] = {"share": round(pr.share, 3), "threshold": opts.min_match_share, "forced": True}
+    return True
+
+
+def _coverage(pr: probemod.Probe, n_frames: int, tokens: Sequence[Token]) -> tuple[int, int]:
+    """The tokens [lo, hi) that the audio can hold, from the anchors: text before the first
+    anchor or past the last, more than the audio around it could hold at
+    :data:`COVER_TOKENS_PER_S`, is not in this media (a transcript of a whole series on one
+    episode). Whole lines; all of them without anchors enough to tell."""
+    n = len(tokens)
+    a = pr.anchors
+    if len(a) < 2 * probemod.RUN:
+        return 0, n
+    lo = a[0].tok - int(COVER_TOKENS_PER_S * a[0].start / 1000) - 30
+    hi = a[-1].tok + int(COVER_TOKENS_PER_S * (n_frames * FRAME_MS - a[-1].end) / 1000) + 30
+    lo, hi = max(0, lo), min(n, hi)
+    while lo > 0 and tokens[lo - 1].seg == tokens[lo].seg:
+        lo -= 1
+    while hi < n and tokens[hi].seg == tokens[hi - 1].seg:
+        hi += 1
+    return lo, hi
+
+
+def run(request: AlignRequest) -> Alignment:
+    """The speech engine: see the module docstring."""
+    if request.media is None:
+        raise InputError("the speech engine needs a media file with audio")
+    if not request.media.has_audio:
+        raise InputError(f"{request.media.path}: no audio stream; the speech engine aligns to speech")
+    opts = SpeechOptions.from_mapping(request.options)
+    tr = request.transcript
+    segs = tr.segments
+    lex = Lexicon()
+    tokens = tokenize(segs, lex)
+    jobs_n = max(1, int(request.jobs or 1))
+    stats: dict[str, Any] = {"tokens": len(tokens), "oov": len(lex.extra)}
+    forced = False
+    with tempfile.TemporaryDirectory(prefix="clipper-speech-") as tmp:
+        audio = _read_audio(request.media, tmp, request)  # the chosen --audio-track
+        speech = _activity(audio.db)
+        placed: dict[int, _Placed] = {}
+        act_times: dict[int, tuple[int, int]] = {}
+        if tokens and len(audio.db):
+            parts = _partition(audio, speech, jobs_n)
+            words = [t.word for t in tokens]
+            extra = _extra_words(lex)
+            pr = _run_probe(audio, speech, [p[0] for p in parts[1:]], words, extra, opts, jobs_n, request)
+            forced = _check_match(pr, request, opts, stats)
+            lo, hi = _coverage(pr, len(audio.db), tokens) if not forced else (0, len(tokens))
+            stats["covered_tokens"] = [lo, hi]
+            sub = tokens[lo:hi]
+            prior = _activity_prior(request, sub, act_times) if opts.prior and sub else None
+            anchors = [(x.start, x.tok - lo) for x in pr.anchors if lo <= x.tok < hi]
+            got = _align_all(audio, speech, sub, extra, opts, parts, request, stats, prior, anchors)
+            placed = {k + lo: v for k, v in got.items()}
+        out_segs = _assemble(segs, tokens, placed, audio, speech, opts)
+        out_segs = _fall_back(out_segs, act_times, audio, speech, stats)
+    if forced:
+        # a transcript recognition did not find: nothing here is confident
+        out_segs = [s if s.confidence is None else replace(s, confidence=min(s.confidence, FORCED_CONFIDENCE)) for s in out_segs]
+    n_spoken = sum(1 for s in segs if s.spoken)
+    # placed: has times; found: the decoder placed words of it (a line in a gap has confidence 0)
+    n_placed = sum(1 for s in out_segs if s.spoken and s.placed)
+    n_found = sum(1 for s in out_segs if s.spoken and s.confidence)
+    stats.update({"segments": len(segs), "spoken": n_spoken, "placed": n_placed, "found": n_found,
+                  "unplaced": n_spoken - n_placed})  # fmt: skip
+    return Alignment(
+        transcript=replace(tr, segments=tuple(out_segs)),
+        engine="speech",
+        media=request.media,
+        # every setting as used (defaults included), so a file says how it was made
+        settings={"jobs": jobs_n, "block_ms": opts.block_ms, "model": "pocketsphinx en-us (bundled)",
+                  "effective": {k: getattr(opts, k) for k in OPTIONS}},  # fmt: skip
+        stats=stats,
+    )
+
+
+def _align_all(
+    audio: _Audio,
+    speech: np.ndarray,
+    tokens: list[Token],
+    extra: dict[str, str],
+    opts: SpeechOptions,
+    parts: list[tuple[int, int]],
+    request: AlignRequest,
+    stats: dict[str, Any],
+    prior: np.ndarray | None = None,
+    anchors: Sequence[tuple[int, int]] = (),
+) -> dict[int, _Placed]:
+    """Place ``tokens`` (indices from 0) on the audio, a part a worker; ``anchors`` are
+    (ms, token) pairs recognition confirmed."""
+    jobs_n = len(parts)
+    words = [t.word for t in tokens]
+    nph = [t.nphones for t in tokens]
+    seg_of = [t.seg for t in tokens]
+    total_speech = max(1, int(speech.sum()))
+    phones_per_s = sum(nph) / (total_speech / 100.0)
+    cum_speech = np.concatenate([[0], np.cumsum(speech)])
+    cum_ph = np.concatenate([[0], np.cumsum(nph)])
+    tok_per_frame = len(tokens) / total_speech
+    jobs: list[_PartJob] = []
+    for a, b in parts:
+        share = cum_speech[a] / total_speech
+        entry = int(np.searchsorted(cum_ph, share * cum_ph[-1]))
+        entry = min(entry, len(tokens) - 1)
+        window = 0 if a == 0 else max(60, len(tokens) // 50)
+        near = [(ms, t) for ms, t in anchors if a * FRAME_MS <= ms < a * FRAME_MS + opts.probe_ms + 5_000]
+        if a > 0 and near:
+            # recognition heard where this part's audio is in the text: enter just before it
+            ms, t = near[0]
+            est = int(round((cum_speech[min(len(speech), ms // FRAME_MS)] - cum_speech[a]) * tok_per_frame))
+            entry = max(0, min(len(tokens) - 1, t - est))
+            window = max(1, opts.prior_window, est // 2)
+        elif prior is not None and a > 0:
+            # the activity engine knows where this part's audio sits in the text
+            entry = min(len(tokens) - 1, int(np.searchsorted(prior, a * FRAME_MS)))
+            window = max(1, opts.prior_window)
+        jobs.append(
+            _PartJob(audio.raw, a, b, entry, window, words, nph, seg_of, extra, phones_per_s, speech[a:b], opts, prior)
+        )
+    stats["prior"] = prior is not None
+    results: list[tuple[list[_Placed], dict[str, int]]] = []
+    for k, res in enumerate(_pool_map(_align_part, jobs, jobs_n)):
+        results.append(res)
+        request.report("align", k + 1, len(jobs))
+    placed: dict[int, _Placed] = {}
+    stats["blocks"] = sum(r[1]["blocks"] for r in results)
+    stats["empty_blocks"] = sum(r[1]["empty_blocks"] for r in results)
+    for key in ("resyncs", "relocations", "relocations_taken", "audio_skips", "prior_reentries", "wide_retries",
+                "wide_taken", "garbage_retries", "garbage_taken"):
+        stats[key] = sum(r[1][key] for r in results)
+    stats["worker_cpu_s"] = round(sum(r[1]["cpu_ms"] for r in results) / 1000, 2)
+    stats["parts"] = len(parts)
+    # chain parts: a later part's words must come after the earlier part's; when a part's
+    # guessed entry overlaps or leaves a gap, redo its start from the confirmed point
+    redo = 0
+    for k, (pl, _) in enumerate(results):
+        if k == 0 or not pl:
+            for p in pl:
+                placed[p.tok] = p
+            continue
+        prev_last = max(placed) if placed else -1
+        first_tok = pl[0].tok
+        if first_tok != prev_last + 1:
+            redo += 1
+            # decode this part again from the confirmed word, up to where it rejoins its own path
+            prev_end_ms = placed[prev_last].end if placed else 0
+            start_frame = max(parts[k - 1][0], prev_end_ms // FRAME_MS)
+            job = replace(
+                jobs[k],
+                start_frame=start_frame,
+                entry=prev_last + 1,
+                entry_window=0,
+                speech=speech[start_frame : parts[k][1]],
+            )
+            rejoin = _rejoin(job, pl, start_frame)
+            fixed, _ = _align_part(replace(job, end_frame=rejoin[0]) if rejoin else job)
+            pl = [p for p in fixed if p.tok > prev_last] + (
+                [p for p in pl if p.tok >= rejoin[1] and p.start >= rejoin[0] * FRAME_MS] if rejoin else []
+            )
+        for p in pl:
+            if p.tok > (max(placed) if placed else -1):
+                placed[p.tok] = p
+    stats["junction_redos"] = redo
+    return placed
+
+
+def _activity_prior(request: AlignRequest, tokens: list[Token], seg_times: dict[int, tuple[int, int]] | None = None) -> np.ndarray | None:
+    """Expected start (ms) of every token from the activity engine (cheap: activity and lengths),
+    run on the lines ``tokens`` come from (the stretch of text the audio holds); ``seg_times``,
+    when given, receives the activity engine's (start, end) of each line it placed.
+
+    Each placed segment's span is shared among its tokens by phone count; tokens of unplaced
+    segments are interpolated. Non-decreasing by construction. None when activity fails.
+    """
+    from ...errors import ClipperError
+    from .. import activity
+
+    seg0, seg1 = tokens[0].seg, tokens[-1].seg + 1
+    tr = request.transcript
+    sub = replace(tr, segments=tr.segments[seg0:seg1])
+    try:
+        al = activity.run(replace(request, transcript=sub, options={}, anchors=()))
+    except ClipperError:
+        return None
+    segs = (None,) * seg0 + al.transcript.segments
+    known_i: list[int] = []
+    known_t: list[float] = []
+    by_seg: dict[int, list[int]] = {}
+    for ti, t in enumerate(tokens):
+        by_seg.setdefault(t.seg, []).append(ti)
+    for si, tis in by_seg.items():
+        if si >= len(segs):
+            continue
+        s = segs[si]
+        if s is None or s.start is None or s.end is None or not s.confidence:
+            continue
+        if seg_times is not None:
+            seg_times[si] = (s.start, s.end)
+        ph = np.array([tokens[i].nphones for i in tis], dtype=np.float64)
+        cum = np.concatenate([[0.0], np.cumsum(ph)])[:-1] / max(1.0, float(ph.sum()))
+        for i, c in zip(tis, cum, strict=True):
+            known_i.append(i)
+            known_t.append(s.start + c * (s.end - s.start))
+    if len(known_i) < 2:
+        return None
+    out = np.interp(np.arange(len(tokens)), np.asarray(known_i), np.asarray(known_t))
+    return np.maximum.accumulate(out)
+
+
+def _fall_back(
+    segs: list[Segment], act: dict[int, tuple[int, int]], audio: _Audio, speech: np.ndarray, stats: dict[str, Any]
+) -> list[Segment]:
+    """Where the decoder lost the chain, the activity engine's times, confidence 0.
+
+    A run of lines placed unsure (confidence under 0.5) is lost when one of them lies further
+    than :data:`FALLBACK_MS` from where the activity engine puts it and lasts far longer than
+    its text takes to say: under heavy reverberation every word "fits" stretched, and a few
+    lines spread over a whole stretch (measured 35 s off), while the activity engine, which
+    only counts speech and length, cannot drift that far. (Far alone is not enough: under
+    babble the activity engine was 4 s off where the decoder was right.) Every line of such a run takes the activity engine's times when it has them, else the
+    gap between its neighbours when that holds speech for it (``_place_events``), else none.
+    Confident lines are never moved.
+    """
+    out = list(segs)
+    unsure = [s.placed and s.confidence is not None and s.confidence < 0.5 for s in out]
+    moved = 0
+    i = 0
+    while i < len(out):
+        if not unsure[i]:
+            i += 1
+            continue
+        j = i
+        while j < len(out) and (unsure[j] or not out[j].placed):
+            j += 1
+        run = [k for k in range(i, j) if unsure[k]]
+
+        def lost(k: int) -> bool:
+            """Far from the activity engine's times, and stretched far beyond its text."""
+            s = out[k]
+            a, b = act.get(k, (s.start, s.end))
+            assert s.start is not None and s.end is not None and a is not None and b is not None
+            far = abs(s.start - a) > FALLBACK_MS or abs(s.end - b) > FALLBACK_MS
+            return far and s.end - s.start > GAP_SLACK * 1.25 * 60 * len(s.spoken_text) + 1000
+
+        if any(lost(k) for k in run):
+            log.debug("lost run %d-%d: %s", i, j, [(k, out[k].start, out[k].end, act.get(k)) for k in run if lost(k)])
+            lo = next((o.end for o in reversed(out[:i]) if o.end is not None), 0)
+            hi = next((o.start for o in out[j:] if o.start is not None), None)
+            for k in run:
+                s = out[k]
+                a, b = act.get(k, (-1, -1))
+                if k in act and a >= lo and (hi is None or b <= hi) and b - a >= 200:
+                    out[k] = s.with_times(a, b, confidence=0.0, words=_spread(s.words, a, b))
+                    lo = b
+                else:
+                    out[k] = s.with_times(None, None, confidence=None, words=tuple(Word(w.text) for w in s.words))
+                moved += 1
+        i = j
+    stats["prior_fallbacks"] = moved
+    return _place_events(out, audio, speech) if moved else out
+
+
+def _rejoin(job: _PartJob, pl: list[_Placed], start_frame: int) -> tuple[int, int] | None:
+    """A point well after the junction where the part's own path can be trusted again."""
+    horizon = start_frame + 3 * job.opts.block_ms // FRAME_MS
+    for p in pl:
+        if p.start // FRAME_MS >= horizon:
+            return p.start // FRAME_MS, p.tok
+    return None
+
+
+_FEATURES: list[dict[str, Any]] | None = None  # when a list: each segment's evidence is appended (calibration)
+
+
+def _assemble(
+    segs: Sequence[Segment],
+    tokens: list[Token],
+    placed: dict[int, _Placed],
+    audio: _Audio,
+    speech: np.ndarray,
+    opts: SpeechOptions,
+) -> list[Segment]:
+    """Words and segments with times, confidences and refined edges (``speech``: the
+    audio's speech frames, for lines put between their neighbours)."""
+    scores = np.array([p.score for p in placed.values()]) if placed else np.zeros(1)
+    med = float(np.median(scores))
+    mad = float(np.median(np.abs(scores - med))) or 1.0
+    # the speaker's pace: frames a phone, over words that fit well
+    paces = [(p.end - p.start) / FRAME_MS / tokens[ti].nphones for ti, p in placed.items() if p.score >= med]
+    pace = float(np.median(paces)) if len(paces) >= 20 else 8.0
+    by_word: dict[tuple[int, int], list[tuple[int, _Placed]]] = {}
+    for ti, p in placed.items():
+        t = tokens[ti]
+        by_word.setdefault((t.seg, t.idx), []).append((ti, p))
+    out: list[Segment] = []
+    for si, s in enumerate(segs):
+        words: list[Word] = []
+        ev: dict[str, Any] = {"seg": si, "n": len(s.words), "uncovered": 0.0, "wide": False}
+        nph: list[int] = []
+        zs: list[float] = []
+        for wi, w in enumerate(s.words):
+            tps = by_word.get((si, wi))
+            if not tps:
+                words.append(Word(w.text))
+                nph.append(0)
+                continue
+            ps_ = [p for _, p in tps]
+            a = min(p.start for p in ps_)
+            b = max(p.end for p in ps_)
+            z = (min(p.score for p in ps_) - med) / (3 * mad)
+            zs.append(z)
+            nph.append(sum(tokens[ti].nphones for ti, _ in tps))
+            ev["uncovered"] = max(ev["uncovered"], *(p.uncovered for p in ps_))
+            ev["wide"] = ev["wide"] or any(p.wide for p in ps_)
+            # at least 0.001: the decoder put it here, however poorly it fits (0 is kept
+            # for words it did not find, which only get times between their neighbours)
+            conf = max(0.001, round(1.0 / (1.0 + math.exp(-2.0 * (z + 1.0))), 3))
+            words.append(Word(w.text, a, b, conf))
+        words = _fill_words(words)
+        timed = [w for w in words if w.confidence]
+        if not s.words or not timed:
+            out.append(s.with_times(None, None, words=tuple(words), confidence=None))
+            continue
+        i0 = next(i for i, w in enumerate(words) if w.start is not None)
+        i1 = next(i for i in range(len(words) - 1, -1, -1) if words[i].end is not None)
+        start, end = words[i0].start, words[i1].end
+        assert start is not None and end is not None
+        prev_end = next((o.end for o in reversed(out) if o.end is not None), None)
+        nxt = next((p.start for _, p in by_word.get((si + 1, 0), [])), None)
+        # an edge touching the next or previous line: no pause was found between them
+        ev["abut_start"] = prev_end is not None and start - prev_end <= 20
+        ev["abut_end"] = nxt is not None and nxt - end <= 20
+        ev["snap_start"] = ev["snap_end"] = False
+        ev["trim_start"] = ev["trim_end"] = 0
+        if opts.snap_start_ms:
+            # a swallowed pause can make the first word long: its onset may lie anywhere in it
+            # a short first word is sometimes put at the end of the pause before it and the
+            # pause moved after it: then the onset lies up to the end of the next word
+            timed_w = [w for w in words if w.start is not None and w.end is not None]
+            upto = timed_w[0].end
+            if len(timed_w) > 1 and timed_w[1].start - timed_w[0].end >= 50:  # type: ignore[operator]
+                upto = timed_w[1].end
+            assert upto is not None
+            reach = max(opts.snap_start_ms, min(1500, upto - start - 20))
+            on = _snap(audio.raw, start, opts.snap_back_ms, reach, prev_end or 0)
+            if on is not None and on < end:
+                ev["snap_start"] = True
+                start = on
+        w_end = words[i0].end
+        assert w_end is not None
+        ev["stretch_start"] = (w_end - start) / _usual_ms(nph[i0], pace)
+        if not ev["snap_start"] and ev["stretch_start"] > _trim_limit(ev["abut_start"]):
+            # no clear onset to go by and a first word far longer than its phones take at this
+            # speaker's pace: it took in what came before it (noise, another voice, an echo)
+            cap = int(_usual_ms(nph[i0], pace) * _trim_limit(ev["abut_start"]))
+            ev["trim_start"] = w_end - cap - start
+            start = w_end - cap
+        if opts.snap_end_ms:
+            off = _snap(audio.raw, end, opts.snap_end_ms, opts.snap_end_back_ms, 10**12 if nxt is None else nxt, offset=True)
+            if off is not None and off > start:
+                ev["snap_end"] = True
+                end = off
+        w_start = words[i1].start
+        assert w_start is not None
+        ev["stretch_end"] = (end - w_start) / _usual_ms(nph[i1], pace)
+        if not ev["snap_end"] and ev["stretch_end"] > _trim_limit(ev["abut_end"]):
+            cap = int(_usual_ms(nph[i1], pace) * _trim_limit(ev["abut_end"]))
+            # (from the trimmed start when that is later: a one-word line trimmed at both
+            # edges must not end before it starts)
+            new_end = max(w_start, start) + cap
+            ev["trim_end"] = max(0, end - new_end)
+            end = min(end, new_end)
+        words = _clamp(words, start, end)
+        fit = float(np.mean([w.confidence or 0.0 for w in words])) * len(timed) / len(words)
+        ev.update(fit=fit, z_min=min(zs), z_mean=float(np.mean(zs)), timed=len(timed), pace=pace,
+                  n_first=nph[i0], n_last=nph[i1])  # fmt: skip
+        conf = round(_segment_confidence(ev), 3)
+        if _FEATURES is not None:
+            _FEATURES.append(ev)
+        out.append(s.with_times(start, end, words=tuple(words), confidence=conf))
+    return _place_events(out, audio, speech)
+
+
+def _trim_limit(abut: bool) -> float:
+    """How many times its usual length an edge word may last before its outer part is cut
+    (when no energy edge was found): 1.5 where it touches the next line, else 2. Real
+    speakers draw words out (hesitation, emphasis) far more than espeak does: at 1.0/1.3 the
+    cut moved two of the MFA recording's three segments 220 ms off their truth."""
+    return 1.5 if abut else 2.0
+
+
+def _usual_ms(nphones: int, pace: float) -> float:
+    """The longest a word of ``nphones`` phones usually lasts at this speaker's ``pace``
+    (frames a phone), in ms: on the espeak benchmark (pace 7.9) 99% of words of 2-6 phones
+    are shorter, and only held "mm"s of one phone longer."""
+    return (3 + 1.5 * nphones) * pace * FRAME_MS
+
+
+def _ramp(x: float, good: float, bad: float, low: float = 0.45) -> float:
+    """1 up to ``good``, ``low`` from ``bad`` on, linear between."""
+    if x <= good:
+        return 1.0
+    if x >= bad:
+        return low
+    return 1.0 - (1.0 - low) * (x - good) / (bad - good)
+
+
+def _segment_confidence(ev: dict[str, Any]) -> float:
+    """How sure a segment's times are (0-1), from the evidence of its words and edges.
+
+    The fit of its words (their acoustic score against the run's) is lowered by what makes
+    an edge uncertain or a block doubtful, each down to a factor of 0.45, so that one
+    doubt takes a well-fitting segment below 0.5:
+
+    - an edge without a clear energy onset/offset that touches the neighbouring line (no
+      pause was found between them), or whose word is longer than words of its phones
+      usually are at this speaker's pace (it took in noise, another voice, an echo);
+    - a block in which speech was left uncovered by any word (10-25% of its speech: blocks
+      the decoder lost measured 19-42%; right ones on espeak under 5%, but up to 17% on real
+      recordings, whose breaths, noises and untranscribed "uh"s are speech to the energy gate);
+    - a block whose first decoding looked wrong and was decoded again with wide beams
+      (factor 0.8: the retry is usually right, but wrong more often than a clean block).
+
+    Calibrated on ``scripts/make_degraded.py``'s set, ``../shared/data`` and the espeak
+    benchmark so that segments at 0.5 or above are within 500 ms of the truth in 99% of
+    cases or more on each (docs/accuracy.md has the figures).
+    """
+    def edge(snapped: bool, abut: bool, stretch: float) -> float:
+        if snapped:
+            return 1.0  # an energy edge was found where the decoder put it
+        return (0.45 if abut else 1.0) * _ramp(stretch, 0.8, 1.2)
+
+    e = min(edge(ev["snap_start"], ev["abut_start"], ev["stretch_start"]),
+            edge(ev["snap_end"], ev["abut_end"], ev["stretch_end"]))  # fmt: skip
+    retried = WIDE_FACTOR if ev.get("wide") else 1.0
+    return float(ev["fit"]) * e * _ramp(float(ev["uncovered"]), 0.10, 0.25) * retried
+
+
+def _fill_words(words: list[Word]) -> list[Word]:
+    """Unplaced words inside a placed stretch get times between their neighbours (confidence 0)."""
+    out = list(words)
+    n = len(out)
+    i = 0
+    while i < n:
+        if out[i].start is not None:
+            i += 1
+            continue
+        j = i
+        while j < n and out[j].start is None:
+            j += 1
+        left = out[i - 1].end if i > 0 else None
+        right = out[j].start if j < n else None
+        if left is not None and right is not None and right >= left:
+            span = right - left
+            for k in range(i, j):
+                a = left + span * (k - i) // (j - i)
+                b = left + span * (k - i + 1) // (j - i)
+                out[k] = Word(out[k].text, a, b, 0.0)
+        i = j
+    return out
+
+
+def _clamp(words: list[Word], start: int, end: int) -> list[Word]:
+    out = []
+    for w in words:
+        if w.start is None or w.end is None:
+            out.append(w)
+            continue
+        a = min(max(w.start, start), end)
+        b = min(max(w.end, a), end)
+        out.append(Word(w.text, a, b, w.confidence))
+    if out and out[0].start is not None and out[0].start != start:
+        out[0] = Word(out[0].text, start, max(start, out[0].end or start), out[0].confidence)
+    # words squeezed to nothing at the front by a later start share the span up to the next word
+    k = 0
+    while k < len(out) and out[k].start == start and out[k].end == start:
+        k += 1
+    if 0 < k < len(out) and out[k].start is not None:
+        nxt = out[k].start
+        assert nxt is not None
+        if nxt > start:
+            for i in range(k):
+                w = out[i]
+                out[i] = Word(w.text, start + (nxt - start) * i // k, start + (nxt - start) * (i + 1) // k, w.confidence)
+    return out
+
+
+def _place_events(segs: list[Segment], audio: _Audio, speech: np.ndarray) -> list[Segment]:
+    """Lines with no placed word, and non-speech events ([laughter]), between their neighbours.
+
+    A spoken line the decoder did not place, between placed neighbours whose gap holds
+    speech enough for it (at least :data:`MIN_GAP_SPEECH_MS` a line) and is not much longer
+    than the line takes to say (:data:`GAP_SLACK`), shares that gap with the other such
+    lines there (by length; confidence 0: a guess, not a find). A gap without that speech
+    means the media does not hold the text, a long one that it could be anywhere in it, and
+    before the first or past the last placed line, nowhere: the line stays unplaced (no times). An event takes the
+    gap between its neighbours when there is one. Never a zero-length point.
+    """
+    out = list(segs)
+    dur = len(audio.db) * FRAME_MS
+    cum = np.concatenate([[0], np.cumsum(speech)])
+    i = 0
+    n = len(out)
+    while i < n:
+        if out[i].placed:
+            i += 1
+            continue
+        j = i
+        while j < n and not out[j].placed:
+            j += 1
+        left = out[i - 1].end if i > 0 else None
+        right = out[j].start if j < n else None
+        run = range(i, j)
+        spoken = [k for k in run if out[k].spoken]
+        lo_f = (left or 0) // FRAME_MS
+        hi_f = (right if right is not None else dur) // FRAME_MS
+        gap_speech = int(cum[min(len(speech), max(lo_f, hi_f))] - cum[min(len(speech), lo_f)]) * FRAME_MS
+        need = sum(60 * len(out[k].spoken_text) for k in spoken)
+        tight = left is not None and right is not None and right - left <= GAP_SLACK * need + 1000
+        if left is not None and right is not None and right > left and spoken and tight and gap_speech >= MIN_GAP_SPEECH_MS * len(spoken):
+            # the gap's time is shared by spoken length; events get no share of it
+            weights = [len(out[k].spoken_text) + 10 for k in spoken]
+            total = sum(weights)
+            t = left
+            for k, wt in zip(spoken, weights, strict=True):
+                b = t + (right - left) * wt // total
+                out[k] = out[k].with_times(t, max(t + 1, b), confidence=0.0, words=_spread(out[k].words, t, max(t + 1, b)))
+                t = b
+        for k in run:
+            s = out[k]
+            if s.placed:
+                continue
+            if s.spoken:
+                out[k] = s.with_times(None, None, confidence=0.0, words=tuple(Word(w.text) for w in s.words))
+            elif left is not None and right is not None and right > left:
+                out[k] = s.with_times(left, right, confidence=0.0)
+            else:
+                out[k] = s.with_times(None, None, confidence=None)
+        i = j
+    return out
+
+
+def _spread(words: Sequence[Word], start: int, end: int) -> tuple[Word, ...]:
+    """Words laid evenly over [start, end] by length (confidence 0: not found)."""
+    weights = [len(w.text) + 1 for w in words]
+    total = max(1, sum(weights))
+    out, acc = [], 0
+    for w, wt in zip(words, weights, strict=True):
+        a = start + (end - start) * acc // total
+        acc += wt
+        out.append(Word(w.text, a, start + (end - start) * acc // total, 0.0))
+    return tuple(out)
+
+
+def quick_match(request: AlignRequest, opts: SpeechOptions | None = None) -> probemod.Probe:
+    """Whether the media's speech is this transcript, cheaply (for ``--engine auto``): three
+    samples of 15 s (at a sixth, half and five sixths of the media; the whole file when
+    short) recognised against the whole transcript. ~3 s whatever the length."""
+    from ...media import decode_audio
+
+    assert request.media is not None
+    opts = opts or SpeechOptions.from_mapping(request.options)
+    lex = Lexicon()
+    tokens = tokenize(request.transcript.segments, lex)
+    words = [t.word for t in tokens]
+    if not words:
+        return probemod.Probe((), 0, 0, 0, 0)
+    extra = _extra_words(lex)
+    dur = request.media.duration
+    span = 15_000
+    starts = [0] if dur <= 3 * span else [dur // 6 - span // 2, dur // 2 - span // 2, 5 * dur // 6 - span // 2]
+    with tempfile.TemporaryDirectory(prefix="clipper-match-") as tmp:
+        rec = Recogniser(_decoder(extra, opts), words, os.path.join(tmp, "match"))
+        hyps, windows = [], []
+        for a in starts:
+            x = decode_audio(request.media, start=max(0, a), duration=dur if dur <= 3 * span else span)
+            hyps.append([(w, s - PAD_FRAMES, e - PAD_FRAMES) for w, s, e in rec(_padded(x, opts.dither, a))])
+            windows.append((max(0, a) // FRAME_MS, (max(0, a) + len(x) * 1000 // SAMPLE_RATE) // FRAME_MS))
+    return probemod.probe(hyps, windows, words)

@@ -1,0 +1,190 @@
+"""The audio pass: frame energies, speech activity, a raw file to read spans from, and
+the energy edges segment starts and ends move to."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from ...media import SAMPLE_RATE, iter_audio
+from ...model import MediaInfo
+from .. import AlignRequest
+from .options import LONG_QUIET_MS, MIN_SNR_DB, QUIET_MS, SAMPLES_PER_FRAME
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class _Audio:
+    raw: str  # path of the int16 raw file
+    nsamples: int
+    db: np.ndarray  # 10 ms frame energy, dBFS
+
+
+def _frame_db(x: np.ndarray) -> np.ndarray:
+    n = len(x) // SAMPLES_PER_FRAME
+    f = x[: n * SAMPLES_PER_FRAME].astype(np.float32).reshape(n, SAMPLES_PER_FRAME)
+    e = (f * f).mean(axis=1)
+    db: np.ndarray = (10.0 * np.log10(e + 1.0) - 90.31).astype(np.float32)  # 0 dBFS = full scale
+    return db
+
+
+def _read_audio(path: str | MediaInfo, workdir: str, request: AlignRequest) -> _Audio:
+    raw = os.path.join(workdir, "audio.s16")
+    dbs: list[np.ndarray] = []
+    total = request.media.duration if request.media is not None else 0
+    n = 0
+    rest = np.zeros(0, dtype=np.int16)
+    with open(raw, "wb") as f:
+        for chunk in iter_audio(path, chunk_ms=20_000):
+            f.write(chunk.tobytes())
+            n += len(chunk)
+            buf = np.concatenate([rest, chunk]) if len(rest) else chunk
+            k = len(buf) // SAMPLES_PER_FRAME * SAMPLES_PER_FRAME
+            dbs.append(_frame_db(buf[:k]))
+            rest = buf[k:].copy()
+            request.report("decode", n * 1000 // SAMPLE_RATE, total)
+    if len(rest):
+        dbs.append(_frame_db(np.pad(rest, (0, SAMPLES_PER_FRAME - len(rest)))))
+    db = np.concatenate(dbs) if dbs else np.zeros(0, dtype=np.float32)
+    return _Audio(raw, n, db)
+
+
+def _read_span(raw: str, start: int, end: int) -> np.ndarray:
+    """Samples [start, end) of the raw file (zero-padded past its ends)."""
+    a, b = max(0, start), max(start, end)
+    with open(raw, "rb") as f:
+        f.seek(a * 2)
+        x = np.frombuffer(f.read((b - a) * 2), dtype=np.int16)
+    if start < 0 or len(x) < b - a:
+        x = np.concatenate([np.zeros(a - start, np.int16), x, np.zeros(max(0, b - a - len(x)), np.int16)])
+    return x
+
+
+
+
+def _activity(db: np.ndarray) -> np.ndarray:
+    """Speech frames: energy above a floor tracked per minute (robust to level changes)."""
+    speech = np.zeros(len(db), dtype=bool)
+    win = 6000  # 60 s
+    for a in range(0, len(db), win):
+        seg = db[max(0, a - win // 2) : a + win + win // 2]
+        floor = float(np.percentile(seg, 10))
+        peak = float(np.percentile(seg, 95))
+        thr = floor + max(6.0, 0.3 * (peak - floor))
+        speech[a : a + win] = db[a : a + win] > thr
+    return speech
+
+
+def _quiet_cut(db: np.ndarray, lo: int, hi: int) -> int:
+    """The frame in [lo, hi) at the centre of the quietest 300 ms: a pause to cut at."""
+    lo = max(0, lo)
+    hi = min(len(db), hi)
+    if hi - lo < 40:
+        return (lo + hi) // 2
+    seg = db[lo:hi].astype(np.float64)
+    k = 30
+    c = np.convolve(seg, np.ones(k) / k, mode="valid")
+    # prefer the middle of the range a little, so blocks stay near their target length
+    pos = np.arange(len(c))
+    bias = 2.0 * np.abs(pos - len(c) / 2) / max(1, len(c))
+    return lo + int(np.argmin(c + bias)) + k // 2
+
+
+
+
+def _loud_runs(raw: str, lo_ms: int, hi_ms: int) -> tuple[np.ndarray, int] | None:
+    """Loud (speech-like) milliseconds in [lo_ms, hi_ms): 5 ms RMS windows at a 1 ms hop
+    against a threshold between the local floor and peak; dips under 30 ms (stop closures)
+    are bridged and blips under 20 ms dropped. Returns (mask, lo_ms) or None when flat."""
+    lo_ms = max(0, lo_ms)  # past the file's start there is no floor to measure
+    x = _read_span(raw, lo_ms * 16, hi_ms * 16 + 80).astype(np.float64)
+    win = 80  # 5 ms
+    c = np.concatenate([[0.0], np.cumsum(x * x)])
+    e = (c[win:] - c[:-win])[::16] / win
+    db = 10 * np.log10(e + 1.0) - 90.31
+    floor = float(np.percentile(db, 10))
+    peak = float(np.percentile(db, 90))
+    if peak - floor < MIN_SNR_DB:
+        return None  # noisy: the decoder's edge is better than an energy guess
+    thr = floor + max(6.0, 0.25 * (peak - floor))
+    loud = db > thr
+    loud = _fill_runs(loud, False, 30)
+    loud = _fill_runs(loud, True, 20)
+    return loud[: hi_ms - lo_ms], lo_ms
+
+
+def _fill_runs(mask: np.ndarray, value: bool, shorter: int) -> np.ndarray:
+    """Flip runs of ``value`` shorter than ``shorter`` that lie between other runs."""
+    m = mask.copy()
+    d = np.diff(np.concatenate([[not value], m == value, [not value]]).astype(np.int8))
+    starts = np.flatnonzero(d == 1)
+    ends = np.flatnonzero(d == -1)
+    for a, b in zip(starts, ends, strict=True):
+        if b - a < shorter and a > 0 and b < len(m):
+            m[a:b] = not value
+    return m
+
+
+def _snap(raw: str, t_ms: int, back_ms: int, fwd_ms: int, lo_limit: int, offset: bool = False) -> int | None:
+    """The speech edge that ``t_ms`` belongs to.
+
+    A start inside loud audio moves back to where that loud stretch began (a long "um"
+    whose opening the decoder gave to silence); a start in quiet moves forward to the
+    next onset. ``offset`` does the mirror image for ends. ``lo_limit`` bounds the move
+    (the previous segment's end, for a start).
+    """
+    pad = max(back_ms, fwd_ms) + 500
+    got = _loud_runs(raw, t_ms - pad, t_ms + pad)
+    if got is None:
+        return None
+    loud, lo = got
+    i = t_ms - lo
+    if offset:
+        loud = loud[::-1]
+        i = len(loud) - 1 - i
+    if i < 0 or i >= len(loud):
+        return None
+    if loud[i] and not offset:
+        # the tail of the previous line's last sound: look past it
+        r = i
+        while r < len(loud) and loud[r] and r - i <= 80:
+            r += 1
+        if r < len(loud) and not loud[r]:
+            i = r
+    if loud[i]:
+        if back_ms <= 0:
+            return None
+        j = i
+        while j > 0 and loud[j - 1] and i - j < back_ms:
+            j -= 1
+        if j > 0 and loud[j - 1]:
+            return None  # loud all the way back: no edge in reach
+        if j < QUIET_MS or loud[j - QUIET_MS : j].any():
+            return None
+        k = j
+    else:
+        nxt = np.flatnonzero(loud[i : i + fwd_ms + 1])
+        if not len(nxt) and offset and LONG_QUIET_MS:
+            # an end well inside a pause (longer than any stop closure): speech ended before it
+            far = np.flatnonzero(loud[i : i + 300])
+            if len(far) and far[0] >= LONG_QUIET_MS:
+                nxt = far
+        if not len(nxt):
+            return None
+        k = i + int(nxt[0])
+        if k < QUIET_MS or loud[k - QUIET_MS : k].any():
+            return None
+    out = lo + (k if not offset else len(loud) - 1 - k + 1)
+    if not offset and out < lo_limit:
+        return None
+    if offset and out > lo_limit:
+        return None
+    return out
+
+
+
+

@@ -1,0 +1,124 @@
+"""The speech engine's settings, constants and the transcript as decoder tokens."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ...media import SAMPLE_RATE
+from ...model import Segment
+from ..lexicon import Lexicon
+from ..sphinx import FRAME_MS
+
+SAMPLES_PER_FRAME = SAMPLE_RATE * FRAME_MS // 1000
+PAD_FRAMES = 30
+#: least spread between the local noise floor and speech level for energy edges to be trusted
+MIN_SNR_DB = 18.0
+#: an onset needs this much quiet before it (and an offset after it)
+QUIET_MS = 60
+#: an end this deep in quiet moves back to the offset before it, however far (up to 300 ms)
+LONG_QUIET_MS = 100
+#: a line the decoder did not place is put in the gap between its placed neighbours only
+#: when the gap holds at least this much speech for each such line (else: not in the media)
+MIN_GAP_SPEECH_MS = 300
+#: the most dictionary words a second of audio holds (a very fast speaker without pauses):
+#: text beyond what the audio around the anchors can hold at this rate is not in the media
+COVER_TOKENS_PER_S = 6.0
+#: a line not found is put in a gap only when the gap is at most this many times the time its
+#: text takes to say (~60 ms a character) plus a second: elsewhere in a long gap it could be anywhere
+GAP_SLACK = 2.0
+#: an unsure line (confidence under 0.5) whose start or end lies further than this from the
+#: activity engine's takes the activity engine's times (``_fall_back``)
+FALLBACK_MS = 4_000
+#: confidence factor for a segment from a block decoded again with wide beams (see
+#: ``_segment_confidence``): measured, 3% of such blocks' segments were >500 ms off, 0.4% of the others
+WIDE_FACTOR = 0.8
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechOptions:
+    """Tuning knobs (``request.options`` keys of the same names override them)."""
+
+    block_ms: int = 30_000  # target block length
+    commit_margin_ms: int = 4_000  # words ending this close to a block's end wait for the next block
+    exit_slack: float = 0.6  # extra words beyond the estimate, as a share of it
+    exit_slack_min: int = 25
+    resync_lines: int = 0  # a block may enter the text this many lines ahead of or behind the chain
+    # (off: on degraded audio the decoder took such a jump whenever beams pruned the right
+    # path; relocation and the probe's anchors handle text and audio that part)
+    resync_logp: float = -5.0  # log-probability per line of a jump ahead (unspoken text)
+    resync_back_logp: float = -5.0  # ... and of a jump back (speech the text lacks)
+    relocate_low_share: float = 0.5  # a block with more badly fitting words than this may be misplaced:
+    relocate_ahead: int = 80  # ... its words are recognised against the text up to this many lines ahead
+    relocate_run: int = 5  # ... and the first run of this many in the text's order says where it is
+    relocate_garbage_logp: float = -5.0  # text before that place may follow untranscribed speech at this cost
+    bad_run: int = 5  # this many badly fitting words in a row end a block's commit
+    rewind_ms: int = 60_000  # badly fitting words up to this far back are taken back first
+    skip_segments: int = 0  # how many lines ahead an unspoken passage may be skipped (0: never)
+    skip_logp: float = -60.0  # log-probability of a skip (natural log) ...
+    skip_line_logp: float = 0.0  # ... plus this for every line skipped
+    garbage_logp: float = 0.0  # log-probability of entering the garbage loop at a line start (0: none)
+    garbage_phone_logp: float = -20.0  # log-probability of each garbage phone
+    snap_start_ms: int = 300  # a start in quiet moves forward to an onset within this
+    snap_back_ms: int = 0  # a start inside loud audio moves back to its onset within this
+    snap_end_ms: int = 100  # an end inside loud audio extends to its offset within this (0: ends left alone)
+    snap_end_back_ms: int = 40  # an end in quiet moves back to the previous offset within this
+    beam: float = 1e-48
+    wbeam: float = 7e-29
+    pbeam: float = 1e-48
+    dither: int = 3  # std of the added noise floor, in int16 steps (digital silence gives no result)
+    prior: bool = True  # run the activity engine first and use its times to keep the chain on track
+    prior_always: bool = False  # every block may also enter at the prior's word (else only relocations look there)
+    prior_max_ms: int = 4_000  # ... when the chain's next word is this far off the prior's
+    prior_window: int = 8  # ... within this many tokens either side of it (the audio decides)
+    probe_every_ms: int = 240_000  # recognise a sample of the audio this often (and where each part starts) ...
+    probe_ms: int = 10_000  # ... this long, against the whole transcript: anchors
+    min_match_share: float = 0.08  # refuse when less of what recognition hears is in the transcript ...
+    min_probe_words: int = 20  # ... once it heard at least this many words
+    wide_retry: bool = True  # decode a block that looks wrong again with wide beams
+    suspect_uncovered: float = 0.10  # a block looks wrong when more of its speech is covered by no word ...
+    suspect_ratio: float = 0.7  # ... or it holds fewer words than this share of what its speech should hold
+    # a block with more speech than this uncovered is decoded again with a garbage loop at line
+    # starts (and wide beams if it needed them). Off (1.0) by default: measured on the degraded
+    # set, it cut babble at 5 dB from 2.3 s to 0.4 s at most, but cost 10-20x the time on
+    # blocks of mismatched text and misplaced a paragraph of untranscribed speech by 3.9 s
+    doubt_uncovered: float = 1.0
+    retry_garbage_logp: float = -5.0  # ... the loop's cost
+
+    @classmethod
+    def from_mapping(cls, m: Any) -> SpeechOptions:
+        known = {k: m[k] for k in cls.__dataclass_fields__ if m and k in m}
+        for k in ("prior", "prior_always", "wide_retry"):
+            if isinstance(known.get(k), str):
+                known[k] = known[k].strip().lower() not in ("0", "false", "no", "off")
+        return cls(**known)
+
+
+#: the ``--option`` settings this engine reads, and their types: SpeechOptions' fields
+OPTIONS: dict[str, tuple[type, ...]] = {k: (type(f.default),) for k, f in SpeechOptions.__dataclass_fields__.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One dictionary word to be spoken, and the transcript word it belongs to."""
+
+    word: str  # dictionary key
+    seg: int  # segment index
+    idx: int  # word index within the segment
+    nphones: int
+
+
+def tokenize(segments: Sequence[Segment], lex: Lexicon) -> list[Token]:
+    """Dictionary tokens for every spoken word, in order (numbers become several)."""
+    out: list[Token] = []
+    for si, seg in enumerate(segments):
+        for wi, w in enumerate(seg.words):
+            for word, phones in lex.pronounce(w.text):
+                p = phones or lex.words.get(word, "AH")
+                out.append(Token(word, si, wi, max(1, len(p.split()))))
+    return out
+
+
+
+
