@@ -11,12 +11,12 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from ..errors import InputError
 from ..model import Alignment, MediaInfo, ProgressFn, Transcript
 
-__all__ = ["Anchor", "AlignRequest", "ENGINES", "align", "available_engines", "check_known", "check_options", "choose_engine", "explain_engine", "option_keys", "option_types"]
+__all__ = ["Anchor", "AlignRequest", "ENGINES", "Engine", "engine_module", "align", "available_engines", "check_known", "check_options", "choose_engine", "explain_engine", "option_keys", "option_types"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +51,24 @@ class AlignRequest:
 
 EngineFn = Callable[[AlignRequest], Alignment]
 
+
+@runtime_checkable
+class Engine(Protocol):
+    """What an engine module provides; checked when it is loaded (:func:`engine_module`).
+
+    ``OPTIONS``: the ``--option`` keys it reads and the types each takes (anything else is
+    refused before it runs); ``PINS_ANCHORS``: it pins ``--anchor`` times itself (else
+    :func:`align` checks its result against them, :mod:`clipper.align.anchors`);
+    ``run(request)``: the alignment, recording the settings it used
+    (``settings["effective"]``).
+    """
+
+    OPTIONS: Mapping[str, tuple[type, ...]]
+    PINS_ANCHORS: bool
+
+    def run(self, request: AlignRequest) -> Alignment: ...
+
+
 #: engine name -> "module:function"; imported on first use
 ENGINES: dict[str, str] = {
     "uniform": "clipper.align.uniform:run",
@@ -60,18 +78,28 @@ ENGINES: dict[str, str] = {
 }
 
 
-def _load(name: str) -> EngineFn | None:
+def engine_module(name: str) -> Engine | None:
+    """Engine ``name``'s module (None when it is unknown or not installed); a module that
+    does not keep the :class:`Engine` contract is a TypeError (a bug, not bad input)."""
     target = ENGINES.get(name)
     if target is None:
         return None
-    mod, fn = target.split(":")
+    mod = target.partition(":")[0]
     try:
         module = importlib.import_module(mod)
     except ModuleNotFoundError as e:
         if e.name == mod:  # the engine is not built yet
             return None
         raise
-    return getattr(module, fn)  # type: ignore[no-any-return]
+    if not isinstance(module, Engine):
+        missing = [k for k in ("OPTIONS", "PINS_ANCHORS", "run") if not hasattr(module, k)]
+        raise TypeError(f"engine {name!r} ({mod}) does not keep the engine contract: it lacks {', '.join(missing)}")
+    return module
+
+
+def _load(name: str) -> EngineFn | None:
+    module = engine_module(name)
+    return None if module is None else module.run
 
 
 def available_engines() -> list[str]:
@@ -148,9 +176,8 @@ def explain_engine(request: AlignRequest) -> tuple[str, str]:
 
 def option_types(name: str) -> dict[str, tuple[type, ...]]:
     """The ``--option`` settings engine ``name`` reads and the types each takes (its module's ``OPTIONS``)."""
-    module = importlib.import_module(ENGINES[name].partition(":")[0])
-    types: dict[str, tuple[type, ...]] = getattr(module, "OPTIONS", {})
-    return types
+    module = engine_module(name)
+    return dict(module.OPTIONS) if module is not None else {}
 
 
 def option_keys(name: str) -> frozenset[str]:
@@ -237,7 +264,8 @@ def align(request: AlignRequest, engine: str = "auto") -> Alignment:
         raise InputError("no media and no --reference: give a media file or a timed reference track")
     check_options(name, request.options, why)
     al = fn(request)
-    if request.anchors and not getattr(importlib.import_module(ENGINES[name].partition(":")[0]), "PINS_ANCHORS", False):
+    module = engine_module(name)
+    if request.anchors and module is not None and not module.PINS_ANCHORS:
         # an engine that places by evidence stronger than a user's time: check them against it
         from .anchors import check_result
 

@@ -150,6 +150,8 @@ DEFAULTS: dict[str, Any] = {
 #: the ``--option`` settings this engine reads, and their types: DEFAULTS' and how far a
 #: refined edge may look; ``refine`` is a switch or a word (ends, starts, both, auto)
 OPTIONS: dict[str, tuple[type, ...]] = {**{k: (type(v),) for k, v in DEFAULTS.items()}, "refine": (str, bool), "refine_far": (int,)}
+#: anchors are checked against the result (the reference's times are finer evidence than a time read off a page)
+PINS_ANCHORS = False
 
 #: gap between words inside a segment, and the least pause between segments (ms)
 GAP_IN = 40

@@ -73,4 +73,7 @@ from __future__ import annotations
 from .assemble import quick_match, run
 from .options import OPTIONS, SpeechOptions, Token, tokenize
 
-__all__ = ["run", "quick_match", "Token", "tokenize", "SpeechOptions", "OPTIONS"]
+#: anchors are checked against the result (what is heard is finer evidence than a time read off a page)
+PINS_ANCHORS = False
+
+__all__ = ["run", "quick_match", "Token", "tokenize", "SpeechOptions", "OPTIONS", "PINS_ANCHORS"]
