@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .errors import InputError, OutputExistsError, ParseError
 
-__all__ = ["read_text", "decode_bytes", "write_text", "atomic_path", "check_writable"]
+__all__ = ["read_bytes", "read_text", "decode_bytes", "write_text", "atomic_path", "check_writable"]
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -68,17 +68,22 @@ def decode_bytes(data: bytes, path: str | None = None, encoding: str | None = No
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def read_text(path: str | os.PathLike[str], encoding: str | None = None) -> str:
+def read_bytes(path: str | os.PathLike[str], what: str = "file") -> bytes:
+    """A file's bytes; a missing, folder or unreadable ``path`` is an InputError saying
+    what was expected (``what``: "file", "subtitle file")."""
     p = Path(path)
     try:
-        data = p.read_bytes()
+        return p.read_bytes()
     except FileNotFoundError:
-        raise InputError(f"{p}: no such file") from None
+        raise InputError(f"{p}: no such {what}") from None
     except IsADirectoryError:
-        raise InputError(f"{p}: is a folder, expected a file") from None
+        raise InputError(f"{p}: is a folder, expected a {what}") from None
     except OSError as e:
         raise InputError(f"{p}: cannot read ({e.strerror})") from None
-    return decode_bytes(data, str(p), encoding)
+
+
+def read_text(path: str | os.PathLike[str], encoding: str | None = None) -> str:
+    return decode_bytes(read_bytes(path), str(path), encoding)
 
 
 def check_writable(path: str | os.PathLike[str], force: bool) -> None:

@@ -53,6 +53,7 @@ __all__ = [
     "compose_vtt",
     "compose",
     "write",
+    "write_layout",
     "resolve_fps",
     "check",
     "read_cues",
@@ -1037,17 +1038,12 @@ def read_cues(path: str | os.PathLike[str]) -> list[Cue]:
             subs = pysrt.open(str(p), encoding="utf-8-sig", error_handling=pysrt.ERROR_RAISE)
             return [Cue(s.start.ordinal, max(s.end.ordinal, s.start.ordinal), tuple(s.text.split("\n"))) for s in subs]
         return [
-            Cue(_vtt_ms(c.start), max(_vtt_ms(c.end), _vtt_ms(c.start)), tuple(c.text.split("\n")))
+            Cue(c.start_time.in_milliseconds(), max(c.end_time.in_milliseconds(), c.start_time.in_milliseconds()),
+                tuple(c.text.split("\n")))
             for c in webvtt.read(str(p)).captions
         ]
     except (UnicodeDecodeError, ValueError, OSError, pysrt.Error, MalformedCaptionError, MalformedFileError) as e:
         raise InputError(f"{p}: cannot read it as {fmt.upper()} ({type(e).__name__}: {e}); check it is UTF-8 {fmt.upper()}") from None
-
-
-def _vtt_ms(stamp: str) -> int:
-    h, m, rest = ([*stamp.split(":")] if stamp.count(":") == 2 else ["0", *stamp.split(":")])
-    s, _, ms = rest.partition(".")
-    return ((int(h) * 60 + int(m)) * 60 + int(s)) * 1000 + int((ms + "000")[:3])
 
 
 # --- writers --------------------------------------------------------------------------
@@ -1167,6 +1163,16 @@ def write(
     Raises InputError (exit 2) for an unknown extension, karaoke asked for SRT, or an
     existing file without ``force`` (checked before any work is done).
     """
+    return write_layout(alignment, path, options, force)[1]
+
+
+def write_layout(
+    alignment: Alignment,
+    path: str | os.PathLike[str],
+    options: LayoutOptions | None = None,
+    force: bool = False,
+) -> tuple[list[Cue], LayoutStats]:
+    """:func:`write`, returning the cues written as well (to :func:`check` them)."""
     o = options or LayoutOptions()
     fmt = format_for(path)
     if o.karaoke and fmt != "vtt":
@@ -1174,5 +1180,5 @@ def write(
     io.check_writable(path, force)
     cues, stats = layout_with_stats(alignment, o)
     io.write_text(path, compose(cues, fmt, karaoke=o.karaoke), force=force)
-    return stats
+    return cues, stats
 

@@ -61,7 +61,7 @@ def subtitles_command(
     as_json: bool = JSON,
 ) -> None:
     from .. import alignfile, io
-    from ..subtitles import LayoutOptions, format_for, layout_with_stats, read_cues, write
+    from ..subtitles import LayoutOptions, format_for, read_cues, write_layout
     from ..subtitles import check as check_cues
 
     options = LayoutOptions(
@@ -92,10 +92,9 @@ def subtitles_command(
     fmt = format_for(output)  # a wrong extension fails before any reading
     io.check_writable(output, force)
     al = alignfile.load(alignment)
-    stats = write(al, output, options, force=force)
+    cues, stats = write_layout(al, output, options, force=force)
     summary = {"output": output, "format": fmt, **stats.to_dict()}
     if check:
-        cues, _ = layout_with_stats(al, options)
         media_end = al.media.duration if al.media is not None else None
         fr = resolve_fps(al, options) if options.snap else None
         found = check_cues(cues, options, fps=fr, media_end=media_end)

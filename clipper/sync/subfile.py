@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import io
 from ..errors import InputError, ParseError
 from ..formats._cues import TIMING_RE, parse_time
 
@@ -184,14 +185,7 @@ def read(path: str | os.PathLike[str], encoding: str | None = None) -> SubtitleF
     """
     p = Path(path)
     fmt = format_of(p)
-    try:
-        data = p.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{p}: no such subtitle file; check the path") from None
-    except IsADirectoryError:
-        raise InputError(f"{p}: is a folder; give a subtitle file") from None
-    except OSError as e:
-        raise InputError(f"{p}: cannot read ({e.strerror})") from None
+    data = io.read_bytes(p, "subtitle file")
     if not data.strip():
         raise ParseError(str(p), "file is empty; give a subtitle file with cues in it")
     text, codec, bom = _decode(data, str(p), encoding)
