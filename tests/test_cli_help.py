@@ -10,7 +10,7 @@ import typer.main
 
 from clipper.cli import app, main
 
-COMMANDS = ("inspect", "align", "subtitles", "sync", "eval", "find", "takeaways", "topics", "cut", "export", "run", "batch")
+COMMANDS = ("inspect", "align", "subtitles", "sync", "eval", "find", "takeaways", "topics", "cut", "export", "run", "batch", "review")
 
 
 def _help(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *args: str) -> str:

@@ -48,7 +48,7 @@ def _root(
 
 
 # Command modules register themselves on import, in the order --help lists them.
-for _name in ("inspect_cmd", "align_cmd", "subtitles_cmd", "sync_cmd", "eval_cmd", "clips_cmd", "export_cmd", "run_cmd", "batch_cmd"):
+for _name in ("inspect_cmd", "align_cmd", "subtitles_cmd", "sync_cmd", "eval_cmd", "clips_cmd", "export_cmd", "run_cmd", "batch_cmd", "review_cmd"):
     importlib.import_module(f"{__name__}.{_name}")
 
 
