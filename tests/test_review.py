@@ -328,3 +328,16 @@ def test_the_waveform_follows_the_sound(server: ReviewServer):
     tail = peaks[-100:]  # the sample is padded with silence after 28 s
     assert sorted(speech)[len(speech) // 2] > max(tail) + 20
     assert request(server, "GET", "/api/waveform?start=x&end=1")[0] == 400
+
+
+def test_a_fix_that_cannot_be_saved_is_not_applied(server: ReviewServer):
+    path = server.session.path
+    before = path.read_bytes()
+    bak = path.parent / (path.name + ".bak")
+    bak.mkdir()  # the backup cannot be written: the save fails before the file is touched
+    status, body = request(server, "POST", "/api/segments/3", body={"start": 100, "end": 900})
+    assert status == 500 and "could not save" in json.loads(body)["error"]
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in path.parent.iterdir()) == sorted([bak.name, path.name])  # nothing half-written left
+    assert server.session.version == 0
+    assert request(server, "GET", "/api/alignment")[1].count(b'"version":0') == 1

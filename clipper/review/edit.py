@@ -190,8 +190,11 @@ def save_with_backup(al: Alignment, path: str | os.PathLike[str]) -> Path:
     bak = backup_path(p)
     if p.exists():
         tmp = bak.with_name(f".{bak.name}.part")
-        shutil.copy2(p, tmp)
-        os.replace(tmp, bak)
+        try:
+            shutil.copy2(p, tmp)
+            os.replace(tmp, bak)
+        finally:
+            tmp.unlink(missing_ok=True)
     save(al, p, force=True)
     return bak
 

@@ -166,7 +166,10 @@ class Session:
 
         with self.lock:
             al, changed = retime(self.al, seg_id, start, end)
-            bak = save_with_backup(al, self.path)
+            try:
+                bak = save_with_backup(al, self.path)
+            except OSError as e:  # the page shows it; the file and the page keep the last saved state
+                raise ClipperError(f"{self.path.name}: could not save ({e.strerror or e}); the fix was not applied") from None
             self.al = al
             self.version += 1
         return {"version": self.version, "saved": self.path.name, "backup": bak.name,

@@ -157,6 +157,13 @@ function showTime(ms = nowMs()) {
   drawTimeline(ms);
 }
 
+player.addEventListener("error", () => {
+  // a codec the browser lacks (HEVC, AC-3, some containers): say so and what to do
+  const code = player.error ? player.error.code : 0;
+  status(code === 4
+    ? "this browser cannot play the media's format; make a preview (ffmpeg -i MEDIA -c:v libx264 -c:a aac preview.mp4) and pass it as MEDIA"
+    : `the media could not be played (error ${code})`, true);
+});
 player.addEventListener("timeupdate", () => showTime());
 player.addEventListener("seeked", () => showTime());
 player.addEventListener("play", () => { $("#play").textContent = "pause"; tick(); });
