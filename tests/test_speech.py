@@ -192,6 +192,35 @@ def test_activity_prior_and_reentry(tmp_path: Path) -> None:
     assert stats["prior_reentries"] == 0 and placed[0].tok >= wrong
 
 
+def test_speech_between_words_ends_the_commit() -> None:
+    # under heavy reverberation a decoder that lost the audio spreads a block's last words
+    # thinly over it: a gap between words holding a second of speech, with the words after it
+    # leaving much of their speech uncovered too, ends the commit; a shorter gap, speech the
+    # text lacks followed by words that fit densely, or an event line ([laughter]) between
+    # the two lines does not
+    from clipper.align.speech import SpeechOptions
+    from clipper.align.speech.chain import _PartJob, _speech_gap
+
+    speech = np.zeros(1000, dtype=bool)
+    speech[0:50] = speech[100:400] = speech[450:700] = True
+    seg_of = [0, 0, 1, 1, 3, 3]
+    job = _PartJob("", 0, 1000, 0, 0, ["w"] * 6, [3] * 6, seg_of, {}, 14.0, speech, SpeechOptions())
+    # (token, start frame, end frame, score): frames count from the block's start (frame 0)
+    found = [(0, 100, 150, 0.0), (1, 160, 200, 0.0), (2, 290, 330, 0.0), (3, 460, 500, 0.0)]
+    assert _speech_gap(job, found, 0, 100, 0.35) == len(found)  # gaps hold 0, 89 and 79 frames of speech
+    assert _speech_gap(job, found, 0, 80, 0.35) == 2  # the words after it leave 79 of 160 uncovered
+    assert _speech_gap(job, found, 0, 80, 0.6) == len(found)
+    dense = [(0, 100, 150, 0.0), (1, 160, 200, 0.0), (2, 560, 600, 0.0)]
+    assert _speech_gap(job, dense, 0, 100, 0.35) == len(dense)
+    thin = [(0, 100, 150, 0.0), (1, 160, 200, 0.0), (2, 560, 580, 0.0), (3, 650, 660, 0.0)]
+    assert _speech_gap(job, thin, 0, 100, 0.35) == 2
+    # the same gap where an event line (seg 2, no words) sits between lines 1 and 3
+    evt = [(0, 100, 150, 0.0), (3, 160, 200, 0.0), (4, 560, 580, 0.0), (5, 650, 660, 0.0)]
+    assert _speech_gap(replace(job, seg_of=[0, 0, 0, 1, 3, 3]), evt, 0, 100, 0.35) == len(evt)
+    # frames are the block's: the same words in a block starting at frame 300 see other speech
+    assert _speech_gap(job, [(0, 0, 50, 0.0), (1, 260, 280, 0.0), (2, 350, 360, 0.0)], 300, 100, 0.35) == 1
+
+
 def test_prior_can_be_switched_off() -> None:
     on = _align(_lines(), CLIP / "acoustic_clip.flac")
     off = _align(_lines(), CLIP / "acoustic_clip.flac", prior=False)

@@ -253,7 +253,7 @@ def _align_all(
     stats["blocks"] = sum(r[1]["blocks"] for r in results)
     stats["empty_blocks"] = sum(r[1]["empty_blocks"] for r in results)
     for key in ("resyncs", "relocations", "relocations_taken", "audio_skips", "prior_reentries", "wide_retries",
-                "wide_taken", "garbage_retries", "garbage_taken"):
+                "wide_taken", "garbage_retries", "garbage_taken", "gap_breaks"):
         stats[key] = sum(r[1][key] for r in results)
     stats["worker_cpu_s"] = round(sum(r[1]["cpu_ms"] for r in results) / 1000, 2)
     stats["parts"] = len(parts)

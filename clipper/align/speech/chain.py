@@ -408,6 +408,32 @@ def _suspect(ev: _Evidence, opts: SpeechOptions) -> bool:
     return ev.n < opts.suspect_ratio * ev.expected and ev.after_speech >= 100
 
 
+def _speech_gap(
+    job: _PartJob, found: Sequence[tuple[int, int, int, float]], pos: int, min_frames: int, rest_uncovered: float
+) -> int:
+    """Index of the first decoded word after a gap between words that holds at least
+    ``min_frames`` of speech no word covers, when the words from there on leave more than
+    ``rest_uncovered`` of their span's speech uncovered too (len(found) if none): where the
+    words stop following the audio. A gap whose later words fit densely is speech the text
+    lacks (or a breath, a cough), and a gap where the transcript has a line without words
+    between the two (an event: ``[laughter]``) is explained."""
+    sp = job.speech[pos - job.start_frame :]
+    for i in range(1, len(found)):
+        if job.seg_of[found[i][0]] - job.seg_of[found[i - 1][0]] > 1:
+            continue
+        a, b = max(0, found[i - 1][2] + 1), max(0, found[i][1])
+        if b - a < min_frames or int(sp[a:b].sum()) < min_frames:
+            continue
+        lo, hi = b, min(len(sp), found[-1][2] + 1)
+        cov = np.zeros(max(0, hi - lo), dtype=bool)
+        for _, wa, wb, _ in found[i:]:
+            cov[max(0, wa - lo) : max(0, min(hi, wb + 1) - lo)] = True
+        rest = sp[lo:hi]
+        if int(rest.sum()) and int((rest & ~cov).sum()) / int(rest.sum()) > rest_uncovered:
+            return i
+    return len(found)
+
+
 def _better(new: _Evidence, old: _Evidence) -> bool:
     """Whether a second decode of a block explains its speech better than the first."""
     if not old.n:
@@ -426,13 +452,14 @@ def _align_part(job: _PartJob) -> tuple[list[_Placed], dict[str, int]]:
     placed: list[_Placed] = []
     stats = {"blocks": 0, "empty_blocks": 0, "resyncs": 0, "relocations": 0, "relocations_taken": 0,
              "audio_skips": 0, "prior_reentries": 0, "wide_retries": 0, "wide_taken": 0,
-             "garbage_retries": 0, "garbage_taken": 0}  # fmt: skip
+             "garbage_retries": 0, "garbage_taken": 0, "gap_breaks": 0}  # fmt: skip
     wide: list[Any] = []  # the wide-beam decoder, made on first use
     ref: list[float] = []  # scores of words in blocks that fit well: what "good" looks like here
     pos_frame = job.start_frame
     tok = job.entry
     lo_tok = job.entry  # entries never go back before the part's own first word
     window = job.entry_window
+    ahead = 0  # the next block may enter this many words past the next one (after a gap break)
     block = opts.block_ms // FRAME_MS
     margin = opts.commit_margin_ms // FRAME_MS
     n_tok = len(job.words)
@@ -505,7 +532,10 @@ def _align_part(job: _PartJob) -> tuple[list[_Placed], dict[str, int]]:
             pos_frame = end_frame
             continue
         pri: list[tuple[int, float]] = []
-        if window:
+        if ahead:
+            # after a gap break: the next word or a few after it (words committed stay put)
+            ents = [(e, 1.0 / (ahead + 1)) for e in range(tok, min(n_tok, tok + ahead + 1))]
+        elif window:
             first = max(0, tok - window)
             ents = [(e, 1.0 / (2 * window + 1)) for e in range(first, min(n_tok, tok + window + 1))]
         else:
@@ -517,6 +547,18 @@ def _align_part(job: _PartJob) -> tuple[list[_Placed], dict[str, int]]:
                 ents = sorted(dict([*pri, *ents]).items())
                 lo_tok = min(lo_tok, pri[0][0])
         found, ev = checked(x, ents, n_speech, pos_frame, end_frame)
+        gap_break = False
+        if opts.break_gap_ms and found:
+            k = _speech_gap(job, found, pos_frame, opts.break_gap_ms // FRAME_MS, opts.break_rest_uncovered)
+            if k < len(found):
+                # speech no word explains between two words, and the words after it spread
+                # thinly: a decoder that lost the audio (heavy reverberation). Commit the words
+                # before the gap; the next block starts there afresh
+                stats["gap_breaks"] += 1
+                log.debug("block at %d ms: speech gap after word %d of %d", pos_frame * FRAME_MS, k, len(found))
+                found = found[:k]
+                last_block = False
+                gap_break = True
         if pri and found and abs(found[0][0] - tok) > opts.prior_window and found[0][0] in dict(pri):
             stats["prior_reentries"] += 1
         low = _low_share(found, ref)
@@ -646,6 +688,9 @@ def _align_part(job: _PartJob) -> tuple[list[_Placed], dict[str, int]]:
             placed.append(_Placed(t, a_ms, b_ms, sc, ev.uncovered_share, ev.wide))
         tok = keep[-1][0] + 1
         window = 0
+        # after a gap break the chain may have fallen behind the audio (it stretched words over
+        # speech that was the next words'): the next block may enter a few words ahead
+        ahead = opts.prior_window if gap_break and opts.break_window else 0
         if protect:
             protected, protect = len(placed), False
         if last_block:

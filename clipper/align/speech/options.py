@@ -85,11 +85,14 @@ class SpeechOptions:
     # blocks of mismatched text and misplaced a paragraph of untranscribed speech by 3.9 s
     doubt_uncovered: float = 1.0
     retry_garbage_logp: float = -5.0  # ... the loop's cost
+    break_gap_ms: int = 1_000  # a block's commit ends before a gap between words holding this much speech (0: never) ...
+    break_rest_uncovered: float = 0.35  # ... when the words after it leave more than this share of their speech uncovered
+    break_window: bool = True  # ... and the next block may enter up to ``prior_window`` tokens past the next word
 
     @classmethod
     def from_mapping(cls, m: Any) -> SpeechOptions:
         known = {k: m[k] for k in cls.__dataclass_fields__ if m and k in m}
-        for k in ("prior", "prior_always", "wide_retry"):
+        for k in ("prior", "prior_always", "wide_retry", "break_window"):
             if isinstance(known.get(k), str):
                 known[k] = known[k].strip().lower() not in ("0", "false", "no", "off")
         return cls(**known)
