@@ -96,13 +96,13 @@ def load_transcript(
 ) -> Transcript:
     """Read and clean a transcript (or a timed reference track) of any known format.
 
-    A thin wrapper of :func:`clipper.formats.load` that checks ``segmentation`` first.
+    A thin wrapper of :func:`clipper.read.load` that checks ``segmentation`` first.
     """
     if segmentation not in SEGMENTATIONS:
         raise InputError(f"--segments {segmentation!r}: choose one of {', '.join(SEGMENTATIONS)}")
-    from . import formats
+    from . import read
 
-    tr = formats.load(path, fmt, encoding=encoding, segmentation=segmentation)
+    tr = read.load(path, fmt, encoding=encoding, segmentation=segmentation)
     # engines name the file in their messages ("reference x.vtt: only 6% matched")
     return replace(tr, meta={**tr.meta, "path": str(path)})
 

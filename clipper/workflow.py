@@ -75,7 +75,7 @@ def output_paths(output: PathLike, stem: str, outputs: Iterable[str] = OUTPUTS) 
 
 def _check_output(out: Path, paths: Mapping[str, Path], force: bool) -> None:
     """Refuse before any slow work: a file where the folder goes, earlier results, no write access."""
-    from .cut import check_folder
+    from .clips.cut import check_folder
 
     if out.exists() and not out.is_dir():
         raise InputError(f"{out}: is a file, expected a folder (-o DIR)")
@@ -169,8 +169,8 @@ def run(
 
     manifest_path: Path | None = None
     if "clips" in paths or "edl" in paths:
-        from .resolve import resolve_takeaways
-        from .search import PassageIndex
+        from .query.resolve import resolve_takeaways
+        from .query.search import PassageIndex
 
         with _explained(al):
             index = PassageIndex(al)
@@ -213,7 +213,7 @@ def clip_keyframes(info: Any) -> Any:
     """Keyframes for fast-mode planning, looked up per clip (``clipper.clips.Keyframes``):
     the ones up to ``FAST_MAX_BACK`` before its start, whatever else is cut, so a clip's
     keyframe never depends on the other clips of the run. None without video."""
-    from .clips import FAST_MAX_BACK
+    from .clips.plan import FAST_MAX_BACK
     from .media import keyframes_near
 
     if not info.has_video:
@@ -249,8 +249,8 @@ def _cut_takeaways(
     progress: ProgressFn | None,
 ) -> Path | None:
     """One clip per takeaway that can be placed; a note for each that cannot."""
-    from .clips import PlanOptions, build_requests, plan, stream_copy_packet
-    from .cut import CutOptions, fps_fraction, make_clips
+    from .clips.cut import CutOptions, fps_fraction, make_clips
+    from .clips.plan import PlanOptions, build_requests, plan, stream_copy_packet
 
     skipped: list[str] = []
     reqs = build_requests(al, takeaways=[str(r.index) for r in resolved], skipped=skipped, index=index, resolved=resolved) if resolved else []
@@ -307,7 +307,7 @@ def cut(
     """What ``clipper cut`` does: find each request in ``alignment`` (an ``*.align.json``
     path or an :class:`~clipper.model.Alignment`), plan clips that never start or end inside
     a word, and cut them into ``output`` with per-clip SRT/VTT and a manifest (the set is
-    swapped in whole). Returns a :class:`clipper.cut.CutResult`; its ``notes`` include a
+    swapped in whole). Returns a :class:`clipper.clips.cut.CutResult`; its ``notes`` include a
     warning when the media's length differs from the one the alignment was made for.
 
     Every audio track of ``media`` is kept, ``audio_track`` first (None: the track the
@@ -326,8 +326,8 @@ def cut(
     from dataclasses import replace as _replace
 
     from .alignfile import load
-    from .clips import PlanOptions, build_requests, plan, stream_copy_packet
-    from .cut import CutOptions, check_folder, fps_fraction, make_clips
+    from .clips.cut import CutOptions, check_folder, fps_fraction, make_clips
+    from .clips.plan import PlanOptions, build_requests, plan, stream_copy_packet
     from .media import probe, select_track
     from .model import Alignment
     from .timecode import format_clock
@@ -340,7 +340,7 @@ def cut(
         raise InputError("--fade, --burn, --vertical and --scale re-encode the picture; use --mode accurate")
     if not (quotes or takeaways or topics or ranges):
         raise InputError("nothing to cut: give --quote, --takeaway, --topic or --range")
-    from .cut import SUPERCUT_ORDERS, given_order, parse_scale
+    from .clips.cut import SUPERCUT_ORDERS, given_order, parse_scale
     from .media import audio_codec_args, video_codec_args
 
     if supercut_order not in SUPERCUT_ORDERS:

@@ -16,8 +16,8 @@ from clipper.align.reference import DEFAULTS, FORCED_CONF, MIN_RUN_SHARE, run, r
 from clipper.cli import main
 from clipper.errors import InputError, MismatchError
 from clipper.evaluate import load_truth, score
-from clipper.formats import load
 from clipper.model import Alignment, MediaInfo, Segment, Transcript, Word
+from clipper.read import load
 
 D = TESTDATA / "reference"
 
@@ -366,7 +366,7 @@ def test_vad_refinement_on_real_audio() -> None:
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
     truth = json.loads((tts / "seed_tts_10min.truth.json").read_text(encoding="utf-8"))
-    from clipper.formats import parse
+    from clipper.read import parse
 
     ref = parse(bench.youtube_like_vtt(truth["words"], jitter_ms=60), "vtt")
     tr = load(tts / "seed_tts_10min.transcript.txt")

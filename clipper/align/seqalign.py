@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from rapidfuzz.distance import Levenshtein
 from rapidfuzz.fuzz import ratio
 
-from ..numbers import ONES, number_words
+from ..read.numbers import ONES, number_words
 from ..text import norm
 
 __all__ = [

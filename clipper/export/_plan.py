@@ -13,8 +13,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from ..clips.manifest import Manifest, ManifestClip, load_manifest
 from ..errors import InputError
-from ..manifest import Manifest, ManifestClip, load_manifest
 from ..model import Alignment, Segment
 from ..timecode import format_smpte, ms_to_frames, parse_fps
 from ._positions import Position, positions

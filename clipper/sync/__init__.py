@@ -152,7 +152,7 @@ class SyncResult:
 
 def _spoken(cue: Cue, fmt: str) -> bool:
     """The cue holds words someone says (not only a note such as [music] or a ♪ line)."""
-    from ..clean import clean_text
+    from ..read.clean import clean_text
     from ..text import spoken_tokens
 
     return cue.shown and cue.end.ms > cue.start.ms and bool(spoken_tokens(clean_text(_plain(cue.text, fmt))))
@@ -413,8 +413,8 @@ def _full(
     progress: ProgressFn | None,
 ) -> tuple[dict[int, int], dict[str, int], list[str]]:
     """Each spoken cue aligned by the speech engine: its own shift from the drift time."""
-    from ..clean import RawSegment, build_transcript
     from ..pipeline import align_transcript
+    from ..read.clean import RawSegment, build_transcript
 
     raws = [RawSegment(_plain(sub.cues[k].text, sub.fmt), keep_if_empty=True) for k in evidence]
     tr = build_transcript(raws, meta={"format": sub.fmt, "path": sub.path, "segmentation": "cues"})

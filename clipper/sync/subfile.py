@@ -27,7 +27,7 @@ from pathlib import Path
 
 from .. import io
 from ..errors import InputError, ParseError
-from ..formats._cues import TIMING_RE, parse_time
+from ..read._cues import TIMING_RE, parse_time
 
 __all__ = ["EXTENSIONS", "TimeField", "Cue", "SubtitleFile", "format_of", "read", "parse_text", "format_time"]
 

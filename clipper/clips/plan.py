@@ -43,8 +43,11 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
-from .errors import InputError
-from .manifest import (  # the one manifest model (clipper.manifest); named here for cut's callers
+from ..errors import InputError
+from ..model import Alignment, Segment, Span, Transcript, Word
+from ..query.search import timed_words
+from ..timecode import format_clock, frames_to_ms
+from .manifest import (  # the one manifest model (clipper.clips.manifest); named here for cut's callers
     MANIFEST_CSV,
     MANIFEST_JSON,
     Manifest,
@@ -54,13 +57,10 @@ from .manifest import (  # the one manifest model (clipper.manifest); named here
     manifest_to_json,
     save_manifest,
 )
-from .model import Alignment, Segment, Span, Transcript, Word
-from .search import timed_words
-from .timecode import format_clock, frames_to_ms
 
 if TYPE_CHECKING:
-    from .resolve import ResolvedTakeaway
-    from .search import PassageIndex
+    from ..query.resolve import ResolvedTakeaway
+    from ..query.search import PassageIndex
 
 __all__ = [
     "KINDS",
@@ -639,9 +639,9 @@ def clip_subtitles(
 
     Cues come from :func:`clipper.subtitles.layout` on :func:`clip_alignment`; a cue that
     would run past the clip's end is cut at the end. ``lines`` is ``(max_chars,
-    max_lines)`` for the clip's frame (:func:`clipper.cut.frame_lines`); None: the defaults.
+    max_lines)`` for the clip's frame (:func:`clipper.clips.cut.frame_lines`); None: the defaults.
     """
-    from . import subtitles
+    from .. import subtitles
 
     sub = clip_alignment(alignment, span)
     opts = subtitles.LayoutOptions(fps=fps)
@@ -664,7 +664,7 @@ def parse_range(text: str) -> tuple[int, int]:
     >>> parse_range("1:00-1:30.5")
     (60000, 90500)
     """
-    from .timecode import parse_clock
+    from ..timecode import parse_clock
 
     parts = text.split("-")
     if len(parts) != 2:
@@ -702,8 +702,8 @@ def build_requests(
         InputError: a quote below ``min_score`` (with the nearest matches), a takeaway or
             topic that does not exist or cannot be placed, a malformed range.
     """
-    from .resolve import resolve_takeaways
-    from .search import PassageIndex, WordIndex, find, locate_topic
+    from ..query.resolve import resolve_takeaways
+    from ..query.search import PassageIndex, WordIndex, find, locate_topic
 
     out: list[ClipRequest] = []
     if quotes:

@@ -20,8 +20,11 @@ from dataclasses import replace as _replace
 from fractions import Fraction
 from pathlib import Path
 
-from . import media as _media
-from .clips import (
+from .. import media as _media
+from ..errors import ClipperError, InputError
+from ..io import write_text
+from ..model import Alignment, MediaInfo, ProgressFn
+from .plan import (
     MANIFEST_CSV,
     MANIFEST_JSON,
     ClipRequest,
@@ -32,9 +35,6 @@ from .clips import (
     load_manifest,
     save_manifest,
 )
-from .errors import ClipperError, InputError
-from .io import write_text
-from .model import Alignment, MediaInfo, ProgressFn
 
 __all__ = [
     "CutOptions", "CutResult", "clip_extension", "check_folder", "make_clips", "keyframes_for", "fps_fraction", "SUPERCUT",
