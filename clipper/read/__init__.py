@@ -74,7 +74,7 @@ def detect_format(text: str, path: str | os.PathLike[str] | None = None) -> str:
     if ext_fmt in tied:
         return ext_fmt
     raise FormatError(
-        _where(path) + f"format is ambiguous ({', '.join(tied)}); pass --format",
+        _where(path) + f"format is ambiguous ({', '.join(tied)}); pass ⟨--format⟩",
         candidates=tied,
     )
 
@@ -113,7 +113,7 @@ def parse(
     with bulk_pass():
         tr: Transcript = mod.parse(text, path=p, strict=strict, **options)
     if not tr.segments:
-        raise ParseError(p, f"no transcript text found in this {mod.NAME} file; check the file and --format")
+        raise ParseError(p, f"no transcript text found in this {mod.NAME} file; check the file and ⟨--format⟩")
     return tr
 
 

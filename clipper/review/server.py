@@ -427,7 +427,7 @@ class ReviewServer:
         deadline = time.monotonic() + 30
         while not self.server.started:
             if not self.thread.is_alive() or time.monotonic() > deadline:
-                raise InputError("the review server could not start (is the port in use? try --port 0)")
+                raise InputError("the review server could not start (is the port in use? try ⟨--port⟩ 0)")
             time.sleep(0.02)
         self.app.port = self.port
         return self
