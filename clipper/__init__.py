@@ -37,8 +37,8 @@ def probe_media(path: str) -> MediaInfo:
 def find(alignment: Alignment, query: str, top: int = 5) -> list[Any]:
     """Where a quote (roughly remembered) is: the best ``top`` matches, best first
     (``clipper find``); each has ``text``, ``start``, ``end`` (ms, None if not placed), ``score``."""
-    from .search import WordIndex
-    from .search import find as _find
+    from .query.search import WordIndex
+    from .query.search import find as _find
 
     return list(_find(WordIndex(alignment), query, top=top))
 
@@ -76,9 +76,9 @@ def sync_subtitles(subs: str | os.PathLike[str], media: Any, output: str | os.Pa
     return sync(subs, media, output, **kw)
 
 
-# ``cut_clips``, ``write_export`` and ``sync_subtitles``, not ``cut``, ``export`` and ``sync``:
-# ``clipper.cut``, ``clipper.export`` and ``clipper.sync`` are modules, and importing them
-# would shadow functions of those names.
+# ``write_export`` and ``sync_subtitles``, not ``export`` and ``sync``: ``clipper.export`` and
+# ``clipper.sync`` are packages, and importing them would shadow functions of those names
+# (``cut_clips`` keeps the name it had when ``clipper.cut`` was a module).
 
 __all__ = [
     "__version__",

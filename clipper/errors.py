@@ -6,9 +6,11 @@ from :class:`ClipperError` is a runtime failure (exit 1).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 __all__ = [
+    "flag",
     "ClipperError",
     "InputError",
     "ParseError",
@@ -20,8 +22,49 @@ __all__ = [
 ]
 
 
+#: how a message names a command-line option: ``flag("--audio-track")``; see :class:`ClipperError`
+_FLAG = re.compile("\u27e8(-{1,2}[a-z][a-z0-9-]*)\u27e9")
+#: short flags and the library keyword each one is
+_SHORT = {"-o": "output"}
+
+
+def flag(option: str) -> str:
+    """Mark ``option`` (as the command line spells it, ``"--audio-track"``) in a message.
+
+    >>> e = InputError(f"{flag('--audio-track')} 3: the media has 2 audio tracks")
+    >>> str(e), e.cli_message(), e.options
+    ('audio_track 3: the media has 2 audio tracks', '--audio-track 3: the media has 2 audio tracks', ('--audio-track',))
+    """
+    return f"\u27e8{option}\u27e9"
+
+
+def _keyword(option: str) -> str:
+    return _SHORT.get(option) or option.lstrip("-").replace("-", "_")
+
+
 class ClipperError(Exception):
+    """Base of clipper's errors. A message names options with :func:`flag`, so the error
+    carries them (``options``) and each audience reads its own spelling: ``str(e)`` gives the
+    library keyword (``audio_track``), :meth:`cli_message` the command line's flag
+    (``--audio-track``)."""
+
     exit_code = 1
+
+    @property
+    def raw_message(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+    @property
+    def options(self) -> tuple[str, ...]:
+        """The options the message names, as the command line spells them, in order."""
+        return tuple(dict.fromkeys(_FLAG.findall(self.raw_message)))
+
+    def __str__(self) -> str:
+        return _FLAG.sub(lambda m: _keyword(m.group(1)), self.raw_message)
+
+    def cli_message(self) -> str:
+        """The message as the command line shows it: options as flags."""
+        return _FLAG.sub(lambda m: m.group(1), self.raw_message)
 
 
 class InputError(ClipperError):
@@ -51,13 +94,13 @@ class FormatError(InputError):
         super().__init__(message)
 
     def __reduce__(self) -> tuple[type, tuple[str, list[str]]]:
-        return (type(self), (str(self), self.candidates))
+        return (type(self), (self.raw_message, self.candidates))
 
 
 class OutputExistsError(InputError):
     def __init__(self, path: str) -> None:
         self.path = path
-        super().__init__(f"{path}: already exists; pass --force to replace it")
+        super().__init__(f"{path}: already exists; pass {flag('--force')} to replace it")
 
     def __reduce__(self) -> tuple[type, tuple[str]]:
         return (type(self), (self.path,))
@@ -72,7 +115,7 @@ class MediaError(ClipperError):
         super().__init__(message)
 
     def __reduce__(self) -> tuple[type, tuple[str, list[str], str]]:
-        return (type(self), (str(self), self.argv, self.stderr))
+        return (type(self), (self.raw_message, self.argv, self.stderr))
 
 
 class AlignmentError(ClipperError):
@@ -96,4 +139,4 @@ class MismatchError(InputError):
 
     def __reduce__(self) -> tuple[type, tuple[str, float, float, str]]:
         # worker processes send errors back pickled: keep the fields
-        return (type(self), (str(self), self.share, self.threshold, self.what))
+        return (type(self), (self.raw_message, self.share, self.threshold, self.what))

@@ -7,7 +7,8 @@ reads the inputs, runs an engine (timed), and :func:`score` compares its segment
 with the truth's:
 
 - output segments are matched to truth segments **in order by normalised text**
-  (rapidfuzz opcodes over whole-segment keys; inside a replaced stretch, a monotonic
+  (the word aligner's opcodes, :func:`clipper.align.seqalign.opcodes`, over whole-segment
+  keys; inside a replaced stretch, a monotonic
   pairing of similar segments), so a dropped or merged line costs only itself;
 - a scored truth segment is *placed* when its matched output segment has times, and
   *not placed* when it has no match or the match has no times; it is *found* when it is
@@ -333,11 +334,8 @@ def match_sequences(
     n_truth = len(truth_keys)
     if len(out_keys) == n_truth and list(out_keys) == list(truth_keys):
         return list(range(n_truth))
-    from rapidfuzz.distance import Levenshtein
+    from .align.seqalign import opcodes  # the word aligner's: one sequence matcher in clipper
 
-    ids: dict[str, int] = {}
-    a = [ids.setdefault(k, len(ids)) for k in out_keys]
-    b = [ids.setdefault(k, len(ids)) for k in truth_keys]
     result: list[int | None] = [None] * n_truth
 
     def pair_gap(i1: int, i2: int, j1: int, j2: int) -> None:
@@ -347,13 +345,13 @@ def match_sequences(
 
     # the stretch between two equal runs (opcodes may split it into insert + replace) pairs as one
     gi = gj = 0
-    for op in Levenshtein.opcodes(a, b):
-        if op.tag == "equal":
-            pair_gap(gi, op.src_start, gj, op.dest_start)
-            for k in range(op.src_end - op.src_start):
-                result[op.dest_start + k] = op.src_start + k
-            gi, gj = op.src_end, op.dest_end
-    pair_gap(gi, len(a), gj, len(b))
+    for tag, i1, i2, j1, j2 in opcodes(out_keys, truth_keys):
+        if tag == "equal":
+            pair_gap(gi, i1, gj, j1)
+            for k in range(i2 - i1):
+                result[j1 + k] = i1 + k
+            gi, gj = i2, j2
+    pair_gap(gi, len(out_keys), gj, len(truth_keys))
     return result
 
 

@@ -49,7 +49,7 @@ def decode_bytes(data: bytes, path: str | None = None, encoding: str | None = No
             raise ParseError(
                 path,
                 f"not valid UTF-8 (byte 0x{data[e.start]:02x} at offset {e.start}); "
-                "re-save it as UTF-8 or pass --encoding (e.g. --encoding latin-1)",
+                "re-save it as UTF-8 or pass ⟨--encoding⟩ (e.g. ⟨--encoding⟩ latin-1)",
             ) from None
     else:
         try:

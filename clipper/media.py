@@ -246,10 +246,10 @@ def select_track(info: MediaInfo, audio_track: int) -> MediaInfo:
 def check_track(path: str | os.PathLike[str], tracks: Sequence[AudioTrack], audio_track: int) -> None:
     """Refuse an ``--audio-track`` the file does not have, listing the ones it has."""
     if not tracks:
-        raise InputError(f"{path}: --audio-track {audio_track}: the media has no audio track; leave --audio-track out")
+        raise InputError(f"{path}: ⟨--audio-track⟩ {audio_track}: the media has no audio track; leave ⟨--audio-track⟩ out")
     if not 0 <= audio_track < len(tracks):
         raise InputError(
-            f"{path}: --audio-track {audio_track}: the media has {len(tracks)} audio track(s): {describe_tracks(tracks)}; "
+            f"{path}: ⟨--audio-track⟩ {audio_track}: the media has {len(tracks)} audio track(s): {describe_tracks(tracks)}; "
             f"give a number from 0 to {len(tracks) - 1}"
         )
 
@@ -500,14 +500,14 @@ def video_codec_args(codec: str | None = None, crf: int | None = None, preset: s
     enc = VIDEO_ENCODERS.get(name)
     if enc is None or name not in encoders():
         why = "is not one clipper encodes clips with" if enc is None else f"is not in this ffmpeg ({ffmpeg_binary()})"
-        raise InputError(f"--video-codec {name!r} {why}; choose one of {', '.join(_usable_video_codecs()) or 'none (no encoder found)'}")
+        raise InputError(f"⟨--video-codec⟩ {name!r} {why}; choose one of {', '.join(_usable_video_codecs()) or 'none (no encoder found)'}")
     q = enc.crf if crf is None else crf
     lo, hi = enc.crf_range
     if not lo <= q <= hi:
-        raise InputError(f"--crf {q}: {name} takes {lo} (best) to {hi} (smallest); its default is {enc.crf}")
+        raise InputError(f"⟨--crf⟩ {q}: {name} takes {lo} (best) to {hi} (smallest); its default is {enc.crf}")
     p = enc.preset if preset is None else str(preset)
     if p not in enc.presets:
-        raise InputError(f"--preset {p!r}: {name} takes one of {', '.join(enc.presets)} (default {enc.preset})")
+        raise InputError(f"⟨--preset⟩ {p!r}: {name} takes one of {', '.join(enc.presets)} (default {enc.preset})")
     return ("-c:v", name, enc.preset_flag, p, "-crf", str(q), *enc.extra)
 
 
@@ -525,7 +525,7 @@ def audio_codec_args(bitrate: str | None = None) -> tuple[str, ...]:
     m = re.fullmatch(r"\s*(\d+)\s*([kK]?)\s*", str(bitrate))
     bps = (int(m.group(1)) * (1000 if m.group(2) else 1)) if m else 0
     if not 16_000 <= bps <= 512_000:
-        raise InputError(f"--audio-bitrate {bitrate!r}: give a bitrate such as 128k or 192k (16k to 512k)")
+        raise InputError(f"⟨--audio-bitrate⟩ {bitrate!r}: give a bitrate such as 128k or 192k (16k to 512k)")
     return ("-c:a", "aac", "-b:a", f"{bps // 1000}k" if bps % 1000 == 0 else str(bps))
 
 
@@ -664,13 +664,13 @@ class CutSpec:
         if self.mode not in ("accurate", "fast"):
             raise ValueError(f"mode must be 'accurate' or 'fast', not {self.mode!r}")
         if self.mode == "fast" and (self.fade or self.subtitles or self.vertical or self.frame):
-            raise InputError("fades, --burn, --vertical and --scale re-encode the picture; use --mode accurate")
+            raise InputError("fades, ⟨--burn⟩, ⟨--vertical⟩ and ⟨--scale⟩ re-encode the picture; use ⟨--mode⟩ accurate")
         if not self.video and not self.audio:
             raise InputError(f"{self.source}: no audio or video stream to cut")
         if not self.video and (self.subtitles or self.vertical or self.frame):
-            raise InputError(f"{self.source}: has no video, so subtitles cannot be burnt in nor the picture cropped or scaled; drop --burn/--vertical/--scale")
+            raise InputError(f"{self.source}: has no video, so subtitles cannot be burnt in nor the picture cropped or scaled; drop ⟨--burn⟩/⟨--vertical⟩/⟨--scale⟩")
         if self.audio and not 0 <= self.audio_track < max(1, self.audio_tracks):
-            raise InputError(f"{self.source}: --audio-track {self.audio_track}: the media has {self.audio_tracks} audio track(s)")
+            raise InputError(f"{self.source}: ⟨--audio-track⟩ {self.audio_track}: the media has {self.audio_tracks} audio track(s)")
 
     @property
     def audio_order(self) -> list[int]:

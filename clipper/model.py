@@ -1,7 +1,7 @@
 """Core types. Pure, frozen, times in integer milliseconds.
 
-A transcript is read into these types once (``clipper.formats``), cleaned
-(``clipper.clean``), then timed by an engine (``clipper.align``); every later step
+A transcript is read into these types once (``clipper.read``), cleaned
+(``clipper.read.clean``), then timed by an engine (``clipper.align``); every later step
 reads an :class:`Alignment`.
 """
 

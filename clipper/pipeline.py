@@ -82,7 +82,7 @@ def parse_options(items: Iterable[str]) -> dict[str, Any]:
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise InputError(f"--option {item!r}: expected KEY=VALUE, e.g. --option window=30")
+            raise InputError(f"⟨--option⟩ {item!r}: expected KEY=VALUE, e.g. ⟨--option⟩ window=30")
         out[key.strip()] = parse_option_value(value)
     return out
 
@@ -96,13 +96,13 @@ def load_transcript(
 ) -> Transcript:
     """Read and clean a transcript (or a timed reference track) of any known format.
 
-    A thin wrapper of :func:`clipper.formats.load` that checks ``segmentation`` first.
+    A thin wrapper of :func:`clipper.read.load` that checks ``segmentation`` first.
     """
     if segmentation not in SEGMENTATIONS:
-        raise InputError(f"--segments {segmentation!r}: choose one of {', '.join(SEGMENTATIONS)}")
-    from . import formats
+        raise InputError(f"⟨--segments⟩ {segmentation!r}: choose one of {', '.join(SEGMENTATIONS)}")
+    from . import read
 
-    tr = formats.load(path, fmt, encoding=encoding, segmentation=segmentation)
+    tr = read.load(path, fmt, encoding=encoding, segmentation=segmentation)
     # engines name the file in their messages ("reference x.vtt: only 6% matched")
     return replace(tr, meta={**tr.meta, "path": str(path)})
 
@@ -145,12 +145,12 @@ def align_transcript(
             (``force`` goes on and marks the result).
     """
     if media is None and reference is None:
-        raise InputError("no media and no --reference: give a media file or a timed reference track (SRT, VTT, JSON)")
+        raise InputError("no media and no ⟨--reference⟩: give a media file or a timed reference track (SRT, VTT, JSON)")
     if jobs < 1:
-        raise InputError(f"--jobs {jobs}: give 1 or more worker processes")
+        raise InputError(f"⟨--jobs⟩ {jobs}: give 1 or more worker processes")
     if not transcript.segments:
         src = transcript.meta.get("path", "transcript")
-        raise InputError(f"{src}: no transcript segments were read; check the file and --format/--segments")
+        raise InputError(f"{src}: no transcript segments were read; check the file and ⟨--format⟩/⟨--segments⟩")
     if reference is not None and not reference.timed:
         src = reference.meta.get("path", "reference")
         raise InputError(f"{src}: the reference has no times; give a timed track (SRT, VTT, Whisper JSON)")
@@ -202,7 +202,7 @@ def align_files(
         >>> save_alignment(al, "talk.align.json")  # doctest: +SKIP
     """
     if media_path is None and reference_path is None:
-        raise InputError("no media and no --reference: give a media file or a timed reference track (SRT, VTT, JSON)")
+        raise InputError("no media and no ⟨--reference⟩: give a media file or a timed reference track (SRT, VTT, JSON)")
     anchor_objs = _coerce_anchors(anchors)  # bad anchors fail before any slow work
     opts = dict(options or {})
     transcript = load_transcript(transcript_path, fmt, encoding=encoding, segmentation=segmentation)
@@ -217,7 +217,7 @@ def align_files(
 
         media = probe(media_path, audio_track)  # a track the file lacks fails here, listing its tracks
     elif audio_track:
-        raise InputError(f"--audio-track {audio_track}: there is no media to choose a track of; give MEDIA or leave it out")
+        raise InputError(f"⟨--audio-track⟩ {audio_track}: there is no media to choose a track of; give MEDIA or leave it out")
     al = align_transcript(
         transcript,
         media,

@@ -116,7 +116,7 @@ class LayoutOptions:
 
     def __post_init__(self) -> None:
         def bad(name: str, what: str) -> InputError:
-            return InputError(f"--{name.replace('_', '-')} {what}")
+            return InputError(f"⟨--{name.replace('_', '-')}⟩ {what}")
 
         if self.max_chars < 1:
             raise bad("max_chars", "must be at least 1")
@@ -125,13 +125,13 @@ class LayoutOptions:
         if not (self.max_cps > 0 and math.isfinite(self.max_cps)):
             raise bad("max_cps", "must be a positive number")
         if self.min_duration < 0 or self.max_duration < 1:
-            raise bad("min_duration", "and --max-duration must be positive")
+            raise bad("min_duration", "and ⟨--max-duration⟩ must be positive")
         if self.min_duration > self.max_duration:
-            raise bad("min_duration", f"({self.min_duration}) is longer than --max-duration ({self.max_duration})")
+            raise bad("min_duration", f"({self.min_duration}) is longer than ⟨--max-duration⟩ ({self.max_duration})")
         if self.min_gap_frames < 0 or self.close_gap_frames < 0:
             raise bad("min_gap_frames", "and the gap to close cannot be negative")
         if self.lead_in < 0 or self.lead_out < 0:
-            raise bad("lead_in", "and --lead-out cannot be negative")
+            raise bad("lead_in", "and ⟨--lead-out⟩ cannot be negative")
         if self.borrow < 0:
             raise bad("borrow", "cannot be negative")
         if self.merge_gap < 0:

@@ -160,12 +160,12 @@ def parse_fps(text: str | float | int | Fraction | tuple[int, int]) -> tuple[int
                 fr = Fraction(s)
         except (ValueError, ZeroDivisionError):
             raise InputError(
-                f"--fps {text!r}: not a frame rate; give e.g. 25, 29.97, 23.976 or 24000/1001"
+                f"⟨--fps⟩ {text!r}: not a frame rate; give e.g. 25, 29.97, 23.976 or 24000/1001"
             ) from None
         # NTSC rates written with more digits (29.970, 59.9401...) mean the same thing
         for num, den in _NTSC.values():
             if abs(float(fr) - num / den) < 0.0015 and fr.denominator != 1:
                 return num, den
     if fr <= 0 or fr > 1000:
-        raise InputError(f"--fps {text}: frame rate must be between 0 and 1000")
+        raise InputError(f"⟨--fps⟩ {text}: frame rate must be between 0 and 1000")
     return fr.numerator, fr.denominator

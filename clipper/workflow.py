@@ -75,13 +75,13 @@ def output_paths(output: PathLike, stem: str, outputs: Iterable[str] = OUTPUTS) 
 
 def _check_output(out: Path, paths: Mapping[str, Path], force: bool) -> None:
     """Refuse before any slow work: a file where the folder goes, earlier results, no write access."""
-    from .cut import check_folder
+    from .clips.cut import check_folder
 
     if out.exists() and not out.is_dir():
-        raise InputError(f"{out}: is a file, expected a folder (-o DIR)")
+        raise InputError(f"{out}: is a file, expected a folder (⟨-o⟩ DIR)")
     existing = [p for k, p in paths.items() if k != "clips" and p.exists()]
     if existing and not force:
-        raise InputError(f"{out}: holds earlier results (e.g. {existing[0].name}); pass --force to replace them or choose another -o folder")
+        raise InputError(f"{out}: holds earlier results (e.g. {existing[0].name}); pass ⟨--force⟩ to replace them or choose another ⟨-o⟩ folder")
     if "clips" in paths:
         check_folder(paths["clips"], force)
     # nothing is created before the work succeeds; the folder or its nearest existing parent must be writable
@@ -89,7 +89,7 @@ def _check_output(out: Path, paths: Mapping[str, Path], force: bool) -> None:
     while not probe.exists() and probe.parent != probe:
         probe = probe.parent
     if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
-        raise InputError(f"{out}: cannot write there ({probe} is not a writable folder); choose another -o folder")
+        raise InputError(f"{out}: cannot write there ({probe} is not a writable folder); choose another ⟨-o⟩ folder")
 
 
 def run(
@@ -134,7 +134,7 @@ def run(
 
     want = parse_outputs(list(outputs))
     if mode not in ("accurate", "fast"):
-        raise InputError(f"--mode {mode!r}: choose accurate or fast")
+        raise InputError(f"⟨--mode⟩ {mode!r}: choose accurate or fast")
     for p, what in ((media, "media"), (transcript, "transcript"), (reference, "reference")):
         if p is not None and not Path(p).is_file():
             raise InputError(f"{p}: no such {what} file; check the path")
@@ -142,7 +142,7 @@ def run(
     paths = output_paths(out, stem_of(transcript), want)
     _check_output(out, paths, force)
     if audio_track < 0:
-        raise InputError(f"--audio-track {audio_track}: give 0 or more (0 is the first audio track)")
+        raise InputError(f"⟨--audio-track⟩ {audio_track}: give 0 or more (0 is the first audio track)")
     info = probe(media, audio_track)  # a corrupt or stream-less file, or a track it lacks, fails here, before the long work
     t0 = time.perf_counter()
     notes: list[str] = []
@@ -154,7 +154,7 @@ def run(
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise InputError(f"{out}: cannot create the output folder ({e.strerror}); choose another -o folder") from None
+        raise InputError(f"{out}: cannot create the output folder ({e.strerror}); choose another ⟨-o⟩ folder") from None
     if "alignment" in paths:
         save(al, paths["alignment"], force=force)
         summary["alignment"]["file"] = paths["alignment"].name
@@ -169,8 +169,8 @@ def run(
 
     manifest_path: Path | None = None
     if "clips" in paths or "edl" in paths:
-        from .resolve import resolve_takeaways
-        from .search import PassageIndex
+        from .query.resolve import resolve_takeaways
+        from .query.search import PassageIndex
 
         with _explained(al):
             index = PassageIndex(al)
@@ -203,7 +203,7 @@ def run(
             _export.write(al, paths[fmt], fmt, force=force, **kw)
             summary["exports"][fmt] = paths[fmt].name
         except ClipperError as e:
-            notes.append(f"{fmt} not written: {e}")
+            notes.append(f"{fmt} not written: {e.cli_message()}")  # notes are printed by the command
     summary["notes"] = notes
     summary["seconds"] = round(time.perf_counter() - t0, 2)
     return summary
@@ -213,7 +213,7 @@ def clip_keyframes(info: Any) -> Any:
     """Keyframes for fast-mode planning, looked up per clip (``clipper.clips.Keyframes``):
     the ones up to ``FAST_MAX_BACK`` before its start, whatever else is cut, so a clip's
     keyframe never depends on the other clips of the run. None without video."""
-    from .clips import FAST_MAX_BACK
+    from .clips.plan import FAST_MAX_BACK
     from .media import keyframes_near
 
     if not info.has_video:
@@ -229,7 +229,7 @@ def _explained(al: Any) -> Iterator[None]:
         yield
     except InputError as e:
         if al.stats.get("silent_track"):
-            raise InputError(f"{e}; {al.stats['silent_track']}") from None
+            raise InputError(f"{e.raw_message}; {al.stats['silent_track']}") from None  # its flags kept
         raise
 
 
@@ -249,8 +249,8 @@ def _cut_takeaways(
     progress: ProgressFn | None,
 ) -> Path | None:
     """One clip per takeaway that can be placed; a note for each that cannot."""
-    from .clips import PlanOptions, build_requests, plan, stream_copy_packet
-    from .cut import CutOptions, fps_fraction, make_clips
+    from .clips.cut import CutOptions, fps_fraction, make_clips
+    from .clips.plan import PlanOptions, build_requests, plan, stream_copy_packet
 
     skipped: list[str] = []
     reqs = build_requests(al, takeaways=[str(r.index) for r in resolved], skipped=skipped, index=index, resolved=resolved) if resolved else []
@@ -307,7 +307,7 @@ def cut(
     """What ``clipper cut`` does: find each request in ``alignment`` (an ``*.align.json``
     path or an :class:`~clipper.model.Alignment`), plan clips that never start or end inside
     a word, and cut them into ``output`` with per-clip SRT/VTT and a manifest (the set is
-    swapped in whole). Returns a :class:`clipper.cut.CutResult`; its ``notes`` include a
+    swapped in whole). Returns a :class:`clipper.clips.cut.CutResult`; its ``notes`` include a
     warning when the media's length differs from the one the alignment was made for.
 
     Every audio track of ``media`` is kept, ``audio_track`` first (None: the track the
@@ -326,27 +326,27 @@ def cut(
     from dataclasses import replace as _replace
 
     from .alignfile import load
-    from .clips import PlanOptions, build_requests, plan, stream_copy_packet
-    from .cut import CutOptions, check_folder, fps_fraction, make_clips
+    from .clips.cut import CutOptions, check_folder, fps_fraction, make_clips
+    from .clips.plan import PlanOptions, build_requests, plan, stream_copy_packet
     from .media import probe, select_track
     from .model import Alignment
     from .timecode import format_clock
 
     if mode not in ("accurate", "fast"):
-        raise InputError(f"--mode {mode!r}: choose accurate or fast")
+        raise InputError(f"⟨--mode⟩ {mode!r}: choose accurate or fast")
     if handle_before < 0 or handle_after < 0 or fade < 0:
-        raise InputError("--handle-before, --handle-after and --fade are ms, not negative")
+        raise InputError("⟨--handle-before⟩, ⟨--handle-after⟩ and ⟨--fade⟩ are ms, not negative")
     if mode == "fast" and (fade or burn or vertical or scale):
-        raise InputError("--fade, --burn, --vertical and --scale re-encode the picture; use --mode accurate")
+        raise InputError("⟨--fade⟩, ⟨--burn⟩, ⟨--vertical⟩ and ⟨--scale⟩ re-encode the picture; use ⟨--mode⟩ accurate")
     if not (quotes or takeaways or topics or ranges):
-        raise InputError("nothing to cut: give --quote, --takeaway, --topic or --range")
-    from .cut import SUPERCUT_ORDERS, given_order, parse_scale
+        raise InputError("nothing to cut: give ⟨--quote⟩, ⟨--takeaway⟩, ⟨--topic⟩ or ⟨--range⟩")
+    from .clips.cut import SUPERCUT_ORDERS, given_order, parse_scale
     from .media import audio_codec_args, video_codec_args
 
     if supercut_order not in SUPERCUT_ORDERS:
-        raise InputError(f"--supercut-order {supercut_order!r}: choose {' or '.join(SUPERCUT_ORDERS)}")
+        raise InputError(f"⟨--supercut-order⟩ {supercut_order!r}: choose {' or '.join(SUPERCUT_ORDERS)}")
     if audio_track is not None and audio_track < 0:
-        raise InputError(f"--audio-track {audio_track}: give 0 or more (0 is the first audio track)")
+        raise InputError(f"⟨--audio-track⟩ {audio_track}: give 0 or more (0 is the first audio track)")
     frame = parse_scale(scale) if isinstance(scale, str) else scale
     if mode == "accurate":  # a codec this ffmpeg lacks, a CRF off its scale: refused before any work
         video_codec_args(video_codec, crf, preset)

@@ -4,7 +4,7 @@
 
 - 10-minute case (../shared/bench/tts/seed_tts_10min.mp4): an alignment is made from its
   truth words; ``--clips`` quotes (segments picked with a fixed seed, 6-20 words,
-  typed with one word dropped) are found with ``clipper.search.find`` and cut. For each
+  typed with one word dropped) are found with ``clipper.query.search.find`` and cut. For each
   clip: |probed duration - manifest duration|, the first video and audio frame times,
   the first subtitle cue start, and the round trip: the clip's audio aligned (speech
   engine) against the words it holds puts the quote's first word at the manifest's
@@ -29,11 +29,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from clipper.clips import PlanOptions, build_requests, clip_alignment, plan, stream_copy_packet  # noqa: E402
-from clipper.cut import CutOptions, fps_fraction, make_clips  # noqa: E402
+from clipper.clips.cut import CutOptions, fps_fraction, make_clips  # noqa: E402
+from clipper.clips.plan import PlanOptions, build_requests, clip_alignment, plan, stream_copy_packet  # noqa: E402
 from clipper.media import probe, stream_starts  # noqa: E402
 from clipper.model import Span  # noqa: E402
-from clipper.resolve import resolve_takeaways  # noqa: E402
+from clipper.query.resolve import resolve_takeaways  # noqa: E402
 from clipper.workflow import clip_keyframes  # noqa: E402
 
 SHARED = ROOT.parent / "shared"

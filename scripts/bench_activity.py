@@ -176,7 +176,8 @@ class TreeMemory:
 
 
 def one(name: str) -> dict[str, Any]:
-    from clipper import formats, media
+    from clipper import media
+    from clipper import read as formats
     from clipper.align import AlignRequest, align
 
     if name == "real":
@@ -251,7 +252,8 @@ def _decode_floor(path: Path) -> float:
 
 
 def real() -> dict[str, Any]:
-    from clipper import formats, media
+    from clipper import media
+    from clipper import read as formats
     from clipper.align import AlignRequest, align
 
     data = SHARED / "data"

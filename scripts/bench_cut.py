@@ -29,8 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from clipper.clips import ClipRequest, PlanOptions, plan, stream_copy_packet  # noqa: E402
-from clipper.cut import CutOptions, fps_fraction, make_clips  # noqa: E402
+from clipper.clips.cut import CutOptions, fps_fraction, make_clips  # noqa: E402
+from clipper.clips.plan import ClipRequest, PlanOptions, plan, stream_copy_packet  # noqa: E402
 from clipper.media import AUDIO_CODEC, VIDEO_CODEC, ffmpeg_binary, probe  # noqa: E402
 from clipper.workflow import clip_keyframes  # noqa: E402
 

@@ -2,7 +2,7 @@
 """Benchmark the transcript readers against a plain ``text.split()`` pass; JSON out.
 
 For each file: the best of ``--repeat`` fresh processes (cold caches, as the CLI runs)
-of :func:`clipper.formats.load` (read, detect, parse, clean), and of the baseline
+of :func:`clipper.read.load` (read, detect, parse, clean), and of the baseline
 ``text.split()`` over the same text in the same process (the machine is shared: the
 ratio travels better than seconds). Also the wall time of a fresh ``python -c "import clipper.cli"``
 against a bare ``python -c pass``, and which heavy modules that import pulls in.
@@ -36,7 +36,7 @@ HEAVY = ("numpy", "pocketsphinx", "opentimelineio", "rapidfuzz", "pysrt", "webvt
 _CHILD = r"""
 import gc, json, sys, time
 t0 = time.perf_counter()
-from clipper.formats import detect_format, load
+from clipper.read import detect_format, load
 from clipper.io import read_text
 t_import = time.perf_counter() - t0
 path = sys.argv[1]

@@ -110,8 +110,8 @@ def robustness(shared: Path) -> dict[str, Any]:
     from clipper.align import AlignRequest
     from clipper.align.reference import run
     from clipper.errors import AlignmentError, MismatchError
-    from clipper.formats import load
     from clipper.model import Segment, Word
+    from clipper.read import load
 
     seed = load(shared / "seeds" / "000_4a3f5fdea2417d2d.txt")
     ref = load(shared / "bench" / "seed.youtube.vtt")

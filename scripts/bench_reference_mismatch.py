@@ -47,8 +47,8 @@ from typing import Any
 
 from clipper.align import AlignRequest
 from clipper.align.reference import DEFAULTS, run
-from clipper.formats import load, parse
 from clipper.model import Segment, Transcript, Word
+from clipper.read import load, parse
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data" / "reference"

@@ -12,7 +12,7 @@ from bisect import bisect_left
 from pathlib import Path
 
 from clipper.model import Alignment, Hint, MediaInfo, Segment, Takeaway, Topic, Transcript, Word
-from clipper.resolve import readings_for
+from clipper.query.resolve import readings_for
 from clipper.text import spoken_tokens
 
 

@@ -129,7 +129,8 @@ def test_units_counts_syllables_words_and_pauses() -> None:
 
 def test_tts_10min_meets_the_bar() -> None:
     """The real decode path on the 10-minute synthetic-speech benchmark (needs ../shared)."""
-    from clipper import formats, media
+    from clipper import media
+    from clipper import read as formats
     from clipper.align import align
 
     base = shared_path("bench", "tts")

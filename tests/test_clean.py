@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from clipper.clean import (
+from clipper.model import Segment, Transcript, Word
+from clipper.read.clean import (
     RawSegment,
     RawWord,
     ReportBuilder,
@@ -12,7 +13,6 @@ from clipper.clean import (
     is_boilerplate,
     remove_paragraph_repeats,
 )
-from clipper.model import Segment, Transcript, Word
 
 
 def test_clean_text():

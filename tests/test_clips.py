@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clipper.clips import (
+from clipper.clips.plan import (
     ClipRequest,
     Manifest,
     ManifestClip,
@@ -237,11 +237,11 @@ def test_fast_mode_skips_a_keyframe_inside_a_word():
 def test_one_manifest_model_for_cutting_and_exporting(tmp_path):
     """clips.py and export/manifest.py once had a manifest each, validated differently."""
     import clipper.clips
+    import clipper.clips.manifest
     import clipper.export
-    import clipper.manifest
 
     for name in ("Manifest", "ManifestClip", "load_manifest"):
-        assert getattr(clipper.clips, name) is getattr(clipper.manifest, name) is getattr(clipper.export, name)
+        assert getattr(clipper.clips, name) is getattr(clipper.clips.manifest, name) is getattr(clipper.export, name)
     bad = json.dumps({"clipper_manifest": 1, "media": "/x.mp4", "clips": [{"name": "a", "source_start": 4000, "source_end": 1000}]})
     (tmp_path / "manifest.json").write_text(bad, encoding="utf-8")
     with pytest.raises(ParseError, match="0 <= start < end"):

@@ -40,7 +40,7 @@ def test_decode_boms_and_line_endings() -> None:
 def test_decode_bad_input_says_what_to_do(data: bytes, words: str) -> None:
     with pytest.raises(ParseError) as e:
         io.decode_bytes(data, "x.txt")
-    msg = str(e.value)
+    msg = e.value.cli_message()  # as the command prints it; str(e) names the keyword instead
     assert msg.startswith("x.txt: ") and words in msg and "\n" not in msg
 
 

@@ -80,7 +80,7 @@ def test_times_come_from_cues_and_split_inside_shared_cues() -> None:
 
 def test_seed_source_srt_meets_the_bar() -> None:
     """seed.source.srt (no audio): median <= 60 ms, p90 <= 350 ms, >= 99% placed (needs ../shared)."""
-    from clipper import formats
+    from clipper import read as formats
     from clipper.align import align
 
     ref_path = shared_path("bench", "seed.source.srt")

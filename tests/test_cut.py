@@ -1,4 +1,4 @@
-"""Cutting real media (clipper.cut, clipper.media cut functions, ``clipper cut``)."""
+"""Cutting real media (clipper.clips.cut, clipper.media cut functions, ``clipper cut``)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 
 from clipper.alignfile import save
 from clipper.cli import main
-from clipper.clips import ClipRequest, PlanOptions, plan
-from clipper.cut import CutOptions, make_clips
+from clipper.clips.cut import CutOptions, make_clips
+from clipper.clips.plan import ClipRequest, PlanOptions, plan
 from clipper.errors import MediaError
 from clipper.media import CutSpec, cut_args, ffmpeg_binary, probe, stream_starts
 from clipper.model import Alignment, MediaInfo, Segment, Takeaway, Topic, Transcript, Word

@@ -32,7 +32,7 @@ import pytest
 from clips_truth import alignment_from_truth, audio_edges, inside_word, truth_words
 from conftest import SAMPLES, shared_path
 
-from clipper.clips import ClipRequest, PlannedClip, PlanOptions, plan, stream_copy_packet
+from clipper.clips.plan import ClipRequest, PlannedClip, PlanOptions, plan, stream_copy_packet
 from clipper.media import keyframes_near, probe
 from clipper.timecode import frames_to_ms, ms_to_frames
 from clipper.workflow import cut

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from clipper.align import ENGINES, AlignRequest, Engine, align, engine_module, option_types
-from clipper.formats import parse
+from clipper.read import parse
 
 
 @pytest.mark.parametrize("name", sorted(ENGINES))

@@ -174,7 +174,7 @@ def test_parse_fps() -> None:
     for bad in ("fast", "0", "-25", "1/0", ""):
         with pytest.raises(InputError):
             parse_fps(bad)
-    with pytest.raises(InputError, match="drop-frame"):
+    with pytest.raises(InputError, match="drop_frame"):
         Rate(25, 1, True)
 
 

@@ -18,9 +18,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clipper import clean as clean_module
-from clipper import formats
-from clipper.clean import (
+from clipper import read as formats
+from clipper.errors import ParseError
+from clipper.model import Word
+from clipper.read import _cues, vtt, whisper
+from clipper.read import clean as clean_module
+from clipper.read.clean import (
     FinishedWords,
     RawSegment,
     RawWord,
@@ -29,9 +32,6 @@ from clipper.clean import (
     clean_text,
     is_clean_word,
 )
-from clipper.errors import ParseError
-from clipper.formats import _cues, vtt, whisper
-from clipper.model import Word
 from clipper.text import spoken_tokens
 from clipper.timecode import ms_from_seconds
 

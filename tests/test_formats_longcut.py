@@ -8,9 +8,9 @@ import re
 import pytest
 from conftest import TESTDATA, shared_path
 
-from clipper import formats
+from clipper import read as formats
 from clipper.errors import ParseError
-from clipper.formats import longcut
+from clipper.read import longcut
 
 EXCERPT = TESTDATA / "formats" / "longcut_excerpt.txt"
 

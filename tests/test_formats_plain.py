@@ -7,8 +7,8 @@ import json
 import pytest
 from conftest import TESTDATA, shared_path
 
-from clipper import formats
-from clipper.formats import plain
+from clipper import read as formats
+from clipper.read import plain
 from clipper.text import norm_tokens
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import TESTDATA
 
-from clipper import formats
+from clipper import read as formats
 from clipper.errors import FormatError
 
 
@@ -62,10 +62,10 @@ def test_forced_format_wins():
 def test_doctests_of_the_readers():
     import doctest
 
-    import clipper.clean
-    import clipper.hints
+    import clipper.read.clean
+    import clipper.read.hints
 
-    mods = [formats, *formats.FORMATS.values(), clipper.clean, clipper.hints]
+    mods = [formats, *formats.FORMATS.values(), clipper.read.clean, clipper.read.hints]
     for mod in mods:
         result = doctest.testmod(mod)
         assert result.failed == 0, mod.__name__

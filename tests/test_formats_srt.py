@@ -10,9 +10,9 @@ from conftest import TESTDATA, shared_path
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from clipper import formats
+from clipper import read as formats
 from clipper.errors import ParseError
-from clipper.formats import srt
+from clipper.read import srt
 
 
 def test_messy_file():

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_formats_srt import _CUE, _assume_not_rolling
 
-from clipper import formats
-from clipper.formats import vtt
+from clipper import read as formats
+from clipper.read import vtt
 from clipper.timecode import format_vtt
 
 

@@ -7,9 +7,9 @@ import json
 import pytest
 from conftest import TESTDATA
 
-from clipper import formats
+from clipper import read as formats
 from clipper.errors import ParseError
-from clipper.formats import whisper
+from clipper.read import whisper
 
 FIXTURE = TESTDATA / "formats" / "whisper.json"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from clipper.hints import find_hints, parse_hint, strip_hints
+from clipper.read.hints import find_hints, parse_hint, strip_hints
 
 
 def readings(raw):

@@ -1,11 +1,11 @@
-"""Takeaway hints resolved by evidence (clipper.resolve)."""
+"""Takeaway hints resolved by evidence (clipper.query.resolve)."""
 
 from __future__ import annotations
 
 from conftest import shared_path
 
 from clipper.model import Alignment, Hint, MediaInfo, Segment, Takeaway, Transcript, Word
-from clipper.resolve import readings_for, resolve_takeaways
+from clipper.query.resolve import readings_for, resolve_takeaways
 
 
 def test_readings_of_three_and_two_fields():

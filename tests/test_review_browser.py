@@ -20,7 +20,7 @@ import pytest
 
 import clipper
 from clipper import alignfile
-from clipper.manifest import load_manifest
+from clipper.clips.manifest import load_manifest
 from clipper.media import ffmpeg_binary, probe
 from clipper.review import ReviewServer, Session
 

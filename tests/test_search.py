@@ -1,4 +1,4 @@
-"""Quote search and topic location (clipper.search)."""
+"""Quote search and topic location (clipper.query.search)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from conftest import shared_path
 
 from clipper.errors import InputError
 from clipper.model import Alignment, Segment, Transcript, Word
-from clipper.search import WordIndex, find, locate_topic, terms
+from clipper.query.search import WordIndex, find, locate_topic, terms
 
 
 def _al(lines: list[str], gap: int = 300, word: int = 350) -> Alignment:

@@ -15,9 +15,9 @@ from conftest import SAMPLES, TESTDATA, shared_path
 from clipper.align import AlignRequest, align
 from clipper.align.lexicon import Lexicon, letter_to_sound, number_words
 from clipper.errors import MismatchError
-from clipper.formats import parse
 from clipper.media import decode_audio, probe
 from clipper.model import Alignment
+from clipper.read import parse
 
 CLIP = TESTDATA / "speech"
 
@@ -381,7 +381,7 @@ def test_auto_chooses_speech_for_english_speech_marked_as_translated(tmp_path: P
     text = (SAMPLES / "interview.txt").read_text(encoding="utf-8")
     marked = tmp_path / "interview.txt"
     marked.write_text(text.replace("Full Transcript", "Full Transcript\n\nThis subtitle was translated by AI. We cannot guarantee its accuracy."), encoding="utf-8")
-    from clipper.formats import load
+    from clipper.read import load
 
     assert load(marked).meta.get("translated") == "yes"
     al = align_files(marked, SAMPLES / "interview.mp4")

@@ -202,11 +202,11 @@ def test_inline_note_shown_with_its_words_and_not_in_words() -> None:
 
 
 def test_options_are_checked() -> None:
-    with pytest.raises(InputError, match="--max-chars"):
+    with pytest.raises(InputError, match="max_chars"):
         LayoutOptions(max_chars=0)
-    with pytest.raises(InputError, match="--min-duration"):
+    with pytest.raises(InputError, match="min_duration"):
         LayoutOptions(min_duration=8000)
-    with pytest.raises(InputError, match="--notes"):
+    with pytest.raises(InputError, match="^notes "):
         LayoutOptions(notes="maybe")
 
 

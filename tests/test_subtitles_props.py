@@ -209,8 +209,8 @@ _word_line = st.lists(st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1,
 
 
 def _reader(name: str) -> Any:
-    importlib.import_module(f"clipper.formats.{name}")  # the format exists: a missing one fails
-    from clipper import formats
+    importlib.import_module(f"clipper.read.{name}")  # the format exists: a missing one fails
+    from clipper import read as formats
 
     return formats.parse
 

@@ -416,7 +416,7 @@ def test_known_offset_and_scale_without_media_and_clamping(tmp_path: Path) -> No
     assert out.read_text(encoding="utf-8") == "1\n00:00:00,500 --> 00:00:02,500\nHi\n\n2\n00:01:58,500 --> 00:02:02,500\nThere\n"
     res = sync(subs, None, out, offset=-1500, force=True)
     assert res.times[0] == (0, 500) and res.clamped == 1  # never before 0
-    with pytest.raises(InputError, match="--scale"):
+    with pytest.raises(InputError, match="^scale 'fast'"):
         clipper.sync.parse_scale("fast")
 
 

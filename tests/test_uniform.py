@@ -132,7 +132,7 @@ def test_reference_without_times_is_refused() -> None:
 
 
 def test_no_media_no_reference_is_refused() -> None:
-    with pytest.raises(InputError, match="no media and no --reference"):
+    with pytest.raises(InputError, match="no media and no reference"):
         align(AlignRequest(make_transcript(["ab"])), "uniform")
 
 

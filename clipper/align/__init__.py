@@ -148,7 +148,7 @@ def explain_engine(request: AlignRequest) -> tuple[str, str]:
             return "reference", "a timed reference track was given"
         return "uniform", "no reference engine is installed"
     if request.media is None:
-        raise InputError("no media and no --reference: give a media file or a timed reference track")
+        raise InputError("no media and no ⟨--reference⟩: give a media file or a timed reference track")
     lang = _declared_language(request)
     if request.language is not None and not lang.startswith("en"):
         if "activity" in have:
@@ -212,14 +212,14 @@ def check_options(name: str, options: Mapping[str, Any], why: str | None = None)
         chosen = f" (auto chose {name}: {why})" if why else ""
         near = get_close(unknown[0], keys)
         raise InputError(
-            f"--option {unknown[0]}: not a setting of the {name} engine{chosen}; "
+            f"⟨--option⟩ {unknown[0]}: not a setting of the {name} engine{chosen}; "
             + (f"did you mean {near}? " if near else "")
             + f"known: {', '.join(sorted(keys)) or 'none'}"
         )
     for k, v in options.items():
         if not _fits(v, types[k]):
             want = " or ".join({bool: "true/false", int: "a whole number", float: "a number", str: "a word"}[t] for t in types[k])
-            raise InputError(f"--option {k}={v}: {k} takes {want}")
+            raise InputError(f"⟨--option⟩ {k}={v}: {k} takes {want}")
 
 
 def check_known(options: Mapping[str, Any]) -> None:
@@ -231,7 +231,7 @@ def check_known(options: Mapping[str, Any]) -> None:
     if unknown:
         near = get_close(unknown[0], every)
         raise InputError(
-            f"--option {unknown[0]}: no engine has this setting"
+            f"⟨--option⟩ {unknown[0]}: no engine has this setting"
             + (f"; did you mean {near}?" if near else f"; known: {', '.join(sorted(every))}")
         )
 
@@ -261,7 +261,7 @@ def align(request: AlignRequest, engine: str = "auto") -> Alignment:
         known = ", ".join(["auto", *available_engines()])
         raise InputError(f"unknown or unavailable engine {name!r}; choose one of: {known}")
     if request.media is None and request.reference is None:
-        raise InputError("no media and no --reference: give a media file or a timed reference track")
+        raise InputError("no media and no ⟨--reference⟩: give a media file or a timed reference track")
     check_options(name, request.options, why)
     al = fn(request)
     module = engine_module(name)

@@ -889,7 +889,7 @@ def run(request: AlignRequest) -> Alignment:
         # cues carry times of their own: anchors are checked against them, not pinned
         return check_result(run_cuemap(request), request.anchors)
     if request.media is None:
-        raise AlignmentError("the activity engine needs media (or a --reference track to map cues from)")
+        raise AlignmentError("the activity engine needs media (or a ⟨--reference⟩ track to map cues from)")
     track = vadmod.frame_activity(
         request.media,
         mode=int(opts.get("vad_mode", 2)),

@@ -20,7 +20,7 @@ import os
 import re
 import unicodedata
 
-from ..numbers import ONES, number_words
+from ..read.numbers import ONES, number_words
 
 __all__ = ["Lexicon", "dictionary_path", "number_words", "letter_to_sound"]
 

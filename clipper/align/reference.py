@@ -919,7 +919,7 @@ def run(request: AlignRequest) -> Alignment:
 
 def _run(request: AlignRequest) -> Alignment:
     if request.reference is None:
-        raise InputError("the reference engine needs a timed reference track (--reference)")
+        raise InputError("the reference engine needs a timed reference track (⟨--reference⟩)")
     opts = {**DEFAULTS, **dict(request.options)}
     transcript = request.transcript
     media_dur = request.media.duration if request.media is not None else None
@@ -955,14 +955,14 @@ def _run(request: AlignRequest) -> Alignment:
         if not request.force:
             raise MismatchError(
                 f"{src}: only {share:.0%} of {whose} match this reference in runs (at least {threshold:.0%} expected): "
-                "is it a track of another recording? Pass --force to align anyway.",
+                "is it a track of another recording? Pass ⟨--force⟩ to align anyway.",
                 share,
                 threshold,
                 what="reference",
             )
         warnings.append(
             f"{src}: only {share:.0%} of {whose} match this reference in runs (at least {threshold:.0%} expected); "
-            f"aligned anyway (--force), every segment's confidence is at most {FORCED_CONF}"
+            f"aligned anyway (⟨--force⟩), every segment's confidence is at most {FORCED_CONF}"
         )
 
     if opts["fit_rate"]:

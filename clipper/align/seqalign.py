@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from rapidfuzz.distance import Levenshtein
 from rapidfuzz.fuzz import ratio
 
-from ..numbers import ONES, number_words
+from ..read.numbers import ONES, number_words
 from ..text import norm
 
 __all__ = [
@@ -242,7 +242,14 @@ def _pair_stretch(
             raise AssertionError((i, j))
 
 
-def _opcodes(a: Sequence[str], b: Sequence[str], matcher: str) -> list[tuple[str, int, int, int, int]]:
+def opcodes(a: Sequence[str], b: Sequence[str], matcher: str = "rapidfuzz") -> list[tuple[str, int, int, int, int]]:
+    """Levenshtein opcodes ``(tag, i1, i2, j1, j2)`` turning key sequence ``a`` into ``b``
+    (rapidfuzz over one code point per distinct key, long sequences cut at sure anchors).
+    The word aligner's exact pairs and ``clipper eval``'s segment matching both come from here.
+
+    >>> [op for op in opcodes(["a", "b", "c"], ["a", "x", "c"])]
+    [('equal', 0, 1, 0, 1), ('replace', 1, 2, 1, 2), ('equal', 2, 3, 2, 3)]
+    """
     if matcher == "difflib":  # the baseline: same keys, Python's SequenceMatcher
         import difflib
 
@@ -348,7 +355,7 @@ def align_keys(
         return WordAlignment(kind, lo, hi, score)
     stretch: list[int] | None = None  # [i1, i2, j1, j2]
     stretches: list[list[int]] = []
-    for tag, i1, i2, j1, j2 in _opcodes(a, b, matcher):
+    for tag, i1, i2, j1, j2 in opcodes(a, b, matcher):
         if tag == "equal":
             if stretch is not None:
                 stretches.append(stretch)

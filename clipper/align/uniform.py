@@ -105,7 +105,7 @@ def run(request: AlignRequest) -> Alignment:
     duration, duration_from = _duration(request)
     note_weight = int(request.options.get("note_weight", NOTE_WEIGHT))
     if note_weight < 0:
-        raise InputError(f"--option note_weight={note_weight}: give 0 or more")
+        raise InputError(f"⟨--option⟩ note_weight={note_weight}: give 0 or more")
     # spoken_length is additive over tokens, so a segment's weight is its words' sum
     word_lengths = [[spoken_length([w.text]) for w in s.words] for s in tr.segments]
     weights = [sum(wl) if wl else note_weight for wl in word_lengths]

@@ -82,9 +82,9 @@ def run_batch(
     out = Path(outdir)
     src = Path(source)
     if jobs is not None and jobs < 1:
-        raise InputError(f"--jobs {jobs}: give 1 or more")
+        raise InputError(f"⟨--jobs⟩ {jobs}: give 1 or more")
     if item_jobs < 1:
-        raise InputError(f"--item-jobs {item_jobs}: give 1 or more")
+        raise InputError(f"⟨--item-jobs⟩ {item_jobs}: give 1 or more")
     items = discover(src, defaults, exclude=out)
     if not items:
         raise InputError(f"{src}: no media with transcripts found; name them talk.mp4 + talk.txt, or give a manifest")

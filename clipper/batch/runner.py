@@ -90,7 +90,9 @@ def run_task(task: Task) -> Outcome:
                       options=item.options, outputs=item.outputs, mode=item.mode, jobs=jobs, force=item.force,
                       audio_track=item.audio_track)  # fmt: skip
     except ClipperError as e:
-        return failed(e.exit_code, str(e).splitlines()[0] if str(e) else type(e).__name__)
+        # the batch's report is read by whoever ran the command: its reasons name flags
+        msg = e.cli_message()
+        return failed(e.exit_code, msg.splitlines()[0] if msg else type(e).__name__)
     except Exception as e:  # an item's crash must not end the batch
         return failed(1, f"internal error: {type(e).__name__}: {e}")
     finally:
@@ -199,7 +201,7 @@ def run_dask(tasks: Sequence[Task], on_done: OnDone, scheduler: str | Any) -> No
     except ImportError:
         from ..errors import InputError
 
-        raise InputError("--scheduler needs Dask distributed: pip install 'clipper[dask]'") from None
+        raise InputError("⟨--scheduler⟩ needs Dask distributed: pip install 'clipper[dask]'") from None
     own = not hasattr(scheduler, "submit")
     client: Any = Client(scheduler, timeout="30s") if own else scheduler  # type: ignore[no-untyped-call]
     try:

@@ -82,18 +82,18 @@ class State:
     # -- life cycle -------------------------------------------------------------------
     def __enter__(self) -> State:
         if self.outdir.exists() and not self.outdir.is_dir():
-            raise InputError(f"{self.outdir}: is a file, expected a folder (-o OUTDIR)")
+            raise InputError(f"{self.outdir}: is a file, expected a folder (⟨-o⟩ OUTDIR)")
         try:
             self.work.mkdir(parents=True, exist_ok=True)
         except OSError as e:
-            raise InputError(f"{self.outdir}: cannot create the output folder ({e.strerror}); choose another -o") from None
+            raise InputError(f"{self.outdir}: cannot create the output folder ({e.strerror}); choose another ⟨-o⟩") from None
         fd = os.open(self.dir / "lock", os.O_RDWR | os.O_CREAT, 0o644)
         try:
             if fcntl is not None:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
-            raise InputError(f"{self.outdir}: another clipper batch is writing there; wait for it or choose another -o") from None
+            raise InputError(f"{self.outdir}: another clipper batch is writing there; wait for it or choose another ⟨-o⟩") from None
         self._lock = fd
         # attempts of a killed run: nobody will commit them
         for old in self.work.iterdir():

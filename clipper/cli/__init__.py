@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         # with standalone_mode=False click returns the code of a command's typer.Exit(n)
         rv = app(args=argv, standalone_mode=False)
     except ClipperError as e:
-        typer.echo(f"clipper: error: {e}", err=True)
+        typer.echo(f"clipper: error: {e.cli_message()}", err=True)  # options as flags
         return _exit(e.exit_code, argv)
     except typer.Exit as e:
         return _exit(e.exit_code, argv)

@@ -9,8 +9,8 @@ import typer
 
 from ..align import ENGINES
 from ..errors import InputError
-from ..formats import FORMATS
 from ..io import check_writable
+from ..read import FORMATS
 from . import app
 from .common import JSON, QUIET, Command, emit_json, epilog, note, progress
 

@@ -70,7 +70,7 @@ def find_command(
     ),
     as_json: bool = JSON,
 ) -> None:
-    from ..search import Match, find
+    from ..query.search import Match, find
 
     if top < 1:
         raise InputError(f"--top {top}: give 1 or more")
@@ -113,7 +113,7 @@ def takeaways_command(
     ),
     as_json: bool = JSON,
 ) -> None:
-    from ..resolve import resolve_takeaways
+    from ..query.resolve import resolve_takeaways
 
     al = _load(alignment)
     resolved = resolve_takeaways(al)
@@ -149,7 +149,7 @@ def topics_command(
     top: int = typer.Option(3, "--top", "-n", metavar="N", help="Passages to show a topic."),
     as_json: bool = JSON,
 ) -> None:
-    from ..search import PassageIndex, locate_topic
+    from ..query.search import PassageIndex, locate_topic
 
     al = _load(alignment)
     index = PassageIndex(al)

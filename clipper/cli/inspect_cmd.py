@@ -8,8 +8,8 @@ from typing import Any
 
 import typer
 
-from ..formats import FORMATS, load
 from ..model import Transcript
+from ..read import FORMATS, load
 from ..timecode import format_clock
 from . import app
 from .common import JSON, QUIET, Command, emit_json, epilog

@@ -3,8 +3,8 @@
 Every format is made from one :class:`~clipper.export._plan.Plan` (media, frame rate,
 markers, clips), so a marker or a clip lands on the same frame in all of them:
 
-* markers: one per takeaway, at the time its hints resolve to (``clipper.resolve``), and
-  one per topic, where it is discussed most (``clipper.search``); with neither, one per
+* markers: one per takeaway, at the time its hints resolve to (``clipper.query.resolve``), and
+  one per topic, where it is discussed most (``clipper.query.search``); with neither, one per
   section found where the transcript changes subject (:mod:`clipper.export.sections`);
 * clips: with a clip manifest from ``clipper cut``, one clip/event per cut clip, source
   in/out from the manifest, record times back to back.

@@ -13,8 +13,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from ..clips.manifest import Manifest, ManifestClip, load_manifest
 from ..errors import InputError
-from ..manifest import Manifest, ManifestClip, load_manifest
 from ..model import Alignment, Segment
 from ..timecode import format_smpte, ms_to_frames, parse_fps
 from ._positions import Position, positions
@@ -36,8 +36,8 @@ class Rate:
     def __post_init__(self) -> None:
         if self.drop_frame and Fraction(self.num, self.den) not in (Fraction(30000, 1001), Fraction(60000, 1001)):
             raise InputError(
-                f"--drop-frame needs 29.97 or 59.94 fps, not {self.label}; "
-                "drop the flag or pass --fps 29.97"
+                f"⟨--drop-frame⟩ needs 29.97 or 59.94 fps, not {self.label}; "
+                "drop the flag or pass ⟨--fps⟩ 29.97"
             )
 
     @property
@@ -146,14 +146,14 @@ class Plan:
         if not self.clips and not self.markers:
             raise InputError(
                 f"nothing to write as {fmt}: no clips, and no takeaways, topics or placed text to find sections in; "
-                "pass --clips MANIFEST (from 'clipper cut')"
+                "pass ⟨--clips⟩ MANIFEST (from 'clipper cut')"
             )
 
     def require_media(self, fmt: str) -> str:
         if not self.media_path:
             raise InputError(
                 f"{fmt} needs the media file's path, and the alignment has none; "
-                "align with a media file ('clipper align MEDIA ...') or pass --clips MANIFEST"
+                "align with a media file ('clipper align MEDIA ...') or pass ⟨--clips⟩ MANIFEST"
             )
         return self.media_path
 

@@ -1,7 +1,7 @@
 """Where takeaways and topics sit on the timeline, for markers and chapters.
 
-Resolving a takeaway's timestamp hints by evidence lives in ``clipper.resolve`` and
-locating a topic's passages in ``clipper.search``; exports only read their answers
+Resolving a takeaway's timestamp hints by evidence lives in ``clipper.query.resolve`` and
+locating a topic's passages in ``clipper.query.search``; exports only read their answers
 (:func:`_locate`). Where they have no answer (a takeaway whose hints have no text
 evidence, topics none of which is found) a simple fallback is used: a takeaway sits at its
 first hint reading inside the media, a topic at the segment that best matches its title
@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 from ..model import Alignment, Segment
 
 if TYPE_CHECKING:
-    from ..resolve import ResolvedTakeaway
-    from ..search import Passage
+    from ..query.resolve import ResolvedTakeaway
+    from ..query.search import Passage
 
 __all__ = ["Position", "positions", "takeaway_positions", "topic_positions"]
 
@@ -53,7 +53,7 @@ def topic_positions(al: Alignment) -> list[Position]:
 
 
 def _locate(al: Alignment) -> tuple[list[Position | None], list[Position | None]]:
-    """Takeaway and topic positions from clipper.resolve and clipper.search.
+    """Takeaway and topic positions from clipper.query.resolve and clipper.query.search.
 
     Each takeaway's marker goes where its best-evidenced hint resolves
     (``resolve_takeaways``); each topic's at the first of its passages (``locate_topic``,
@@ -61,8 +61,8 @@ def _locate(al: Alignment) -> tuple[list[Position | None], list[Position | None]
     topic with no content words, an alignment with nothing placed; anything else is a bug
     and surfaces.
     """
-    from .. import resolve, search
     from ..errors import InputError
+    from ..query import resolve, search
 
     index = search.PassageIndex(al)
     takeaways = _from_resolve(al, resolve.resolve_takeaways(al, index=index))
@@ -105,7 +105,7 @@ def _refine(al: Alignment, passage: Passage, title: str) -> int:
     The segment (with its neighbour) sharing the most of the title's terms wins, the
     earliest on a tie; the passage's start when none shares any.
     """
-    from ..search import terms
+    from ..query.search import terms
 
     want = set(terms(title))
     segs = al.segments

@@ -59,6 +59,9 @@ class ChapterError(InputError):
         self.duration = duration
         super().__init__(message)
 
+    def __reduce__(self) -> tuple[type, tuple[str, int | None]]:
+        return (type(self), (self.raw_message, self.duration))
+
 
 @dataclass(frozen=True, slots=True)
 class Chapter:
@@ -137,7 +140,7 @@ def chapters(plan: Plan, notes: list[str] | None = None) -> list[Chapter]:
         raise ChapterError(
             f"the media is {duration / 1000:.1f} s long; YouTube chapters need at least "
             f"{MIN_CHAPTERS} chapters of {MIN_CHAPTER // 1000} s ({MIN_CHAPTER * MIN_CHAPTERS // 1000} s); "
-            "use --format ffmetadata or csv for short media",
+            "use ⟨--format⟩ ffmetadata or csv for short media",
             duration,
         )
     tried: list[str] = []
@@ -155,7 +158,7 @@ def chapters(plan: Plan, notes: list[str] | None = None) -> list[Chapter]:
         got = "; ".join(tried) if tried else "no takeaways, topics or placed text"
         raise ChapterError(
             f"cannot make {MIN_CHAPTERS} chapters of {MIN_CHAPTER // 1000} s for YouTube ({got}); "
-            "use --format ffmetadata or csv, or a transcript with takeaways or topics",
+            "use ⟨--format⟩ ffmetadata or csv, or a transcript with takeaways or topics",
             duration,
         )
     problems = check_youtube(kept, duration)
@@ -224,7 +227,7 @@ def compose_ffmetadata(plan: Plan, notes: list[str] | None = None) -> str:
     except ChapterError as e:
         # YouTube's rules cannot be met: the markers as they are (1 s apart at least), first at 0
         if not plan.markers:
-            raise ChapterError(f"{e}; and there are no markers to use as chapters either", duration) from None
+            raise ChapterError(f"{e.raw_message}; and there are no markers to use as chapters either", duration) from None
         why = "media too short for YouTube chapter rules" if duration < MIN_CHAPTER * MIN_CHAPTERS else "too few chapters for YouTube's rules"
         notes.append(f"{why}; chapters are the markers as placed")
         chs = _space(_from_markers(plan.markers, False), duration, 1000, notes)

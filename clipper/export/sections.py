@@ -5,7 +5,7 @@ A TextTiling-like pass (Hearst 1997, "TextTiling: Segmenting Text into Multi-par
 Subtopic Passages"), on the placed segments:
 
 1. each segment's content words (stop words and fillers out, crudely stemmed, as
-   :func:`clipper.search.terms`);
+   :func:`clipper.query.search.terms`);
 2. at every segment start, the cosine similarity of the words said in a window before it
    and in a window after it (windows in time: ``window`` ms, default a twentieth of the
    media, 20 s to 2 min), smoothed over neighbouring gaps;
@@ -36,14 +36,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..model import Segment
-from ..search import _STOP, _TOKEN, FILLERS, _stem
+from ..query.search import _STOP, _TOKEN, FILLERS, _stem
 
 __all__ = ["Section", "find_sections", "section_lengths"]
 
 #: a title holds at most this many keywords, and this many characters
 TITLE_WORDS = 3
 TITLE_CHARS = 60
-#: words of conversation too common to name a subject (beside clipper.search's stop words)
+#: words of conversation too common to name a subject (beside clipper.query.search's stop words)
 _COMMON = frozenset(
     """him himself herself itself myself yourself ourselves themselves because quite want wanted wants
     back look looked looking say said says saying tell told feel felt seem seemed seems see saw seen

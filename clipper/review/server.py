@@ -131,7 +131,7 @@ class Session:
         }
 
     def find(self, query: str, top: int = 10) -> list[dict[str, Any]]:
-        from ..search import WordIndex, find
+        from ..query.search import WordIndex, find
 
         index = self._cached("words", lambda: WordIndex(self.al))
         out = []
@@ -142,8 +142,8 @@ class Session:
 
     def outline(self) -> dict[str, Any]:
         def make() -> dict[str, Any]:
-            from ..resolve import resolve_takeaways
-            from ..search import PassageIndex, locate_topic
+            from ..query.resolve import resolve_takeaways
+            from ..query.search import PassageIndex, locate_topic
 
             index = PassageIndex(self.al)
             takeaways = [r.to_dict() for r in resolve_takeaways(self.al, index)]
@@ -196,7 +196,7 @@ class Session:
         return cut(self.media, self.al, self.clip_folder, ranges=self._ranges(clips), mode=mode, dry_run=True, force=True).manifest
 
     def start_cut(self, clips: Any, mode: str, replace: bool) -> Job:
-        from ..cut import check_folder
+        from ..clips.cut import check_folder
         from ..workflow import cut
 
         ranges = self._ranges(clips)
@@ -427,7 +427,7 @@ class ReviewServer:
         deadline = time.monotonic() + 30
         while not self.server.started:
             if not self.thread.is_alive() or time.monotonic() > deadline:
-                raise InputError("the review server could not start (is the port in use? try --port 0)")
+                raise InputError("the review server could not start (is the port in use? try ⟨--port⟩ 0)")
             time.sleep(0.02)
         self.app.port = self.port
         return self

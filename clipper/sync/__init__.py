@@ -100,9 +100,9 @@ def parse_scale(text: str) -> float:
         else:
             v = float(text)
     except (ValueError, ZeroDivisionError):
-        raise InputError(f"--scale {text!r}: give a number (1.0427) or a ratio (25/23.976)") from None
+        raise InputError(f"⟨--scale⟩ {text!r}: give a number (1.0427) or a ratio (25/23.976)") from None
     if not 0.5 <= v <= 2.0:
-        raise InputError(f"--scale {text}: {v:g} is not a plausible scale; give one between 0.5 and 2")
+        raise InputError(f"⟨--scale⟩ {text}: {v:g} is not a plausible scale; give one between 0.5 and 2")
     return v
 
 
@@ -152,7 +152,7 @@ class SyncResult:
 
 def _spoken(cue: Cue, fmt: str) -> bool:
     """The cue holds words someone says (not only a note such as [music] or a ♪ line)."""
-    from ..clean import clean_text
+    from ..read.clean import clean_text
     from ..text import spoken_tokens
 
     return cue.shown and cue.end.ms > cue.start.ms and bool(spoken_tokens(clean_text(_plain(cue.text, fmt))))
@@ -221,18 +221,18 @@ def sync(
     """
     t0 = time.perf_counter()
     if mode not in MODES:
-        raise InputError(f"--mode {mode!r}: choose one of {', '.join(MODES)}")
+        raise InputError(f"⟨--mode⟩ {mode!r}: choose one of {', '.join(MODES)}")
     manual = offset is not None or scale is not None
     if manual and mode == "full":
-        raise InputError("--offset/--scale apply a known shift; --mode full measures one: give one or the other")
+        raise InputError("⟨--offset⟩/⟨--scale⟩ apply a known shift; ⟨--mode⟩ full measures one: give one or the other")
     if jobs < 1:
-        raise InputError(f"--jobs {jobs}: give 1 or more worker processes")
+        raise InputError(f"⟨--jobs⟩ {jobs}: give 1 or more worker processes")
     if audio_track < 0:
-        raise InputError(f"--audio-track {audio_track}: give 0 or more (0 is the first audio track)")
+        raise InputError(f"⟨--audio-track⟩ {audio_track}: give 0 or more (0 is the first audio track)")
     if scale is not None and not 0.5 <= scale <= 2.0:
-        raise InputError(f"--scale {scale:g}: not a plausible scale; give one between 0.5 and 2")
+        raise InputError(f"⟨--scale⟩ {scale:g}: not a plausible scale; give one between 0.5 and 2")
     if not manual and media is None:
-        raise InputError("no media: give the media file the subtitles belong to, or a known --offset")
+        raise InputError("no media: give the media file the subtitles belong to, or a known ⟨--offset⟩")
     fmt = _check_output(subs, output, force)
     sub = read(subs, encoding)
     info = _probe(media, audio_track) if media is not None else None
@@ -257,7 +257,7 @@ def sync(
                 raise MismatchError(
                     f"{subs}: the cues do not clearly fit the speech in {Path(info.path).name} (fit score {fit.score:.1f}, "
                     f"need {min_score:g}): subtitles of another recording or another cut? "
-                    f"--force writes the best guess (offset {fit.offset:+d} ms, scale {fit.scale:.6f})",
+                    f"⟨--force⟩ writes the best guess (offset {fit.offset:+d} ms, scale {fit.scale:.6f})",
                     share=fit.score,
                     threshold=min_score,
                     what="subtitles",
@@ -277,8 +277,8 @@ def sync(
                 if not force:
                     raise MismatchError(
                         f"{subs}: one offset and scale do not fit the whole file: {where}, {len(off)} of {len(part_list)} "
-                        f"parts so (an edit, a cut or a pause in the media?); --mode full re-aligns each cue; "
-                        f"--force writes the best single fit (offset {fit.offset:+d} ms, scale {fit.scale:.6f})",
+                        f"parts so (an edit, a cut or a pause in the media?); ⟨--mode⟩ full re-aligns each cue; "
+                        f"⟨--force⟩ writes the best single fit (offset {fit.offset:+d} ms, scale {fit.scale:.6f})",
                         share=abs(worst.residual) / 1000,
                         threshold=PART_MAX_MS / 1000,
                         what="subtitle timing",
@@ -330,7 +330,7 @@ def _probe(media: str | os.PathLike[str] | MediaInfo, audio_track: int) -> Media
         return media
     p = Path(media)
     if p.suffix.lower() in (".srt", ".vtt", ".ass", ".ssa"):
-        raise InputError(f"{p}: is a subtitle file; give the media (audio or video) second: clipper sync SUBS MEDIA -o OUT")
+        raise InputError(f"{p}: is a subtitle file; give the media (audio or video) second: clipper sync SUBS MEDIA ⟨-o⟩ OUT")
     info = probe(p, audio_track) if audio_track else probe(p)
     if not info.has_audio:
         raise InputError(f"{p}: no audio stream; sync listens to the speech, so it needs the media's audio")
@@ -346,7 +346,7 @@ def _fit(
 
     if len(evidence) < 3:
         raise InputError(
-            f"{sub.path}: {len(evidence)} cue(s) with spoken words; a fit needs at least 3 (give a known --offset instead)"
+            f"{sub.path}: {len(evidence)} cue(s) with spoken words; a fit needs at least 3 (give a known ⟨--offset⟩ instead)"
         )
     track = frame_activity(info, jobs=jobs, media_duration=info.duration, progress=progress)
     speech = track.speech
@@ -413,8 +413,8 @@ def _full(
     progress: ProgressFn | None,
 ) -> tuple[dict[int, int], dict[str, int], list[str]]:
     """Each spoken cue aligned by the speech engine: its own shift from the drift time."""
-    from ..clean import RawSegment, build_transcript
     from ..pipeline import align_transcript
+    from ..read.clean import RawSegment, build_transcript
 
     raws = [RawSegment(_plain(sub.cues[k].text, sub.fmt), keep_if_empty=True) for k in evidence]
     tr = build_transcript(raws, meta={"format": sub.fmt, "path": sub.path, "segmentation": "cues"})

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from .. import io
 from ..errors import InputError, ParseError
-from ..formats._cues import TIMING_RE, parse_time
+from ..read._cues import TIMING_RE, parse_time
 
 __all__ = ["EXTENSIONS", "TimeField", "Cue", "SubtitleFile", "format_of", "read", "parse_text", "format_time"]
 
@@ -165,13 +165,13 @@ def _decode(data: bytes, path: str, encoding: str | None) -> tuple[str, str, byt
         codecs.lookup(codec)
         return data.decode(codec), codec, b""
     except LookupError:
-        raise InputError(f"--encoding {encoding}: not an encoding Python knows (e.g. utf-8, latin-1, cp1252)") from None
+        raise InputError(f"⟨--encoding⟩ {encoding}: not an encoding Python knows (e.g. utf-8, latin-1, cp1252)") from None
     except UnicodeDecodeError as e:
         if encoding is None:
             raise ParseError(
                 path,
                 f"not valid UTF-8 (byte 0x{data[e.start]:02x} at offset {e.start}); "
-                "pass --encoding (e.g. --encoding cp1252) or re-save it as UTF-8",
+                "pass ⟨--encoding⟩ (e.g. ⟨--encoding⟩ cp1252) or re-save it as UTF-8",
             ) from None
         raise ParseError(path, f"cannot decode as {encoding}: {e.reason} at offset {e.start}") from None
 

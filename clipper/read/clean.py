@@ -28,8 +28,8 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from .model import CleanReport, Segment, Takeaway, Topic, Transcript, Word
-from .text import NOTE_RE, has_letters
+from ..model import CleanReport, Segment, Takeaway, Topic, Transcript, Word
+from ..text import NOTE_RE, has_letters
 
 __all__ = [
     "RawWord",

@@ -18,10 +18,10 @@ import logging
 import math
 from typing import Any
 
-from ..clean import RawSegment, RawWord, ReportBuilder, build_transcript
 from ..errors import ParseError
 from ..model import Transcript
 from ..timecode import ms_from_seconds
+from .clean import RawSegment, RawWord, ReportBuilder, build_transcript
 
 __all__ = ["NAME", "EXTENSIONS", "detect", "parse"]
 

@@ -20,9 +20,9 @@ import logging
 import re
 import statistics
 
-from ..clean import RawSegment, ReportBuilder, build_transcript, is_boilerplate
 from ..errors import FormatError
 from ..model import Transcript
+from .clean import RawSegment, ReportBuilder, build_transcript, is_boilerplate
 
 __all__ = ["NAME", "EXTENSIONS", "detect", "parse", "split_sentences", "choose_segmentation"]
 

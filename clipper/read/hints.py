@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-from .model import Hint, Reading
+from ..model import Hint, Reading
 
 __all__ = ["parse_hint", "find_hints", "strip_hints", "readings_for", "HINT_RE", "CLOCK_RE"]
 

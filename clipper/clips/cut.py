@@ -20,8 +20,11 @@ from dataclasses import replace as _replace
 from fractions import Fraction
 from pathlib import Path
 
-from . import media as _media
-from .clips import (
+from .. import media as _media
+from ..errors import ClipperError, InputError
+from ..io import write_text
+from ..model import Alignment, MediaInfo, ProgressFn
+from .plan import (
     MANIFEST_CSV,
     MANIFEST_JSON,
     ClipRequest,
@@ -32,9 +35,6 @@ from .clips import (
     load_manifest,
     save_manifest,
 )
-from .errors import ClipperError, InputError
-from .io import write_text
-from .model import Alignment, MediaInfo, ProgressFn
 
 __all__ = [
     "CutOptions", "CutResult", "clip_extension", "check_folder", "make_clips", "keyframes_for", "fps_fraction", "SUPERCUT",
@@ -104,10 +104,10 @@ def parse_scale(text: str) -> tuple[int, int]:
 
     m = re.fullmatch(r"\s*(\d+)\s*[xX:]\s*(\d+)\s*", text)
     if not m:
-        raise InputError(f"--scale {text!r}: give WIDTHxHEIGHT, e.g. 1080x1920")
+        raise InputError(f"⟨--scale⟩ {text!r}: give WIDTHxHEIGHT, e.g. 1080x1920")
     w, h = int(m.group(1)), int(m.group(2))
     if w % 2 or h % 2 or not (16 <= w <= 8192 and 16 <= h <= 8192):
-        raise InputError(f"--scale {text}: width and height must be even numbers from 16 to 8192 (H.264 needs even sizes)")
+        raise InputError(f"⟨--scale⟩ {text}: width and height must be even numbers from 16 to 8192 (H.264 needs even sizes)")
     return w, h
 
 
@@ -207,12 +207,12 @@ def _old_files(folder: Path) -> list[Path]:
 def check_folder(folder: Path, force: bool) -> list[Path]:
     """Refuse a folder holding older clips unless ``force``; return what would be replaced."""
     if folder.exists() and not folder.is_dir():
-        raise InputError(f"{folder}: is a file, expected a folder for the clips (-o DIR)")
+        raise InputError(f"{folder}: is a file, expected a folder for the clips (⟨-o⟩ DIR)")
     old = _old_files(folder) if folder.exists() else []
     if old and not force:
         raise InputError(
             f"{folder}: holds earlier clips ({len(old)} file(s), e.g. {old[0].name}); "
-            "pass --force to replace them or choose another -o folder"
+            "pass ⟨--force⟩ to replace them or choose another ⟨-o⟩ folder"
         )
     return old
 
@@ -235,16 +235,16 @@ def make_clips(
     t0 = time.perf_counter()
     out = Path(folder)
     if not clips:
-        raise InputError("nothing to cut: give --quote, --takeaway, --topic or --range")
+        raise InputError("nothing to cut: give ⟨--quote⟩, ⟨--takeaway⟩, ⟨--topic⟩ or ⟨--range⟩")
     old = check_folder(out, options.force)
     if options.vertical and not info.has_video:
-        raise InputError(f"{info.path}: has no video to crop; drop --vertical")
+        raise InputError(f"{info.path}: has no video to crop; drop ⟨--vertical⟩")
     if options.burn and not info.has_video:
-        raise InputError(f"{info.path}: has no video to burn subtitles into; drop --burn")
+        raise InputError(f"{info.path}: has no video to burn subtitles into; drop ⟨--burn⟩")
     if options.scale and not info.has_video:
-        raise InputError(f"{info.path}: has no video to scale; drop --scale")
+        raise InputError(f"{info.path}: has no video to scale; drop ⟨--scale⟩")
     if options.mode == "fast" and (options.fade or options.burn or options.vertical or options.scale):
-        raise InputError("--fade, --burn, --vertical and --scale re-encode the picture; use --mode accurate")
+        raise InputError("⟨--fade⟩, ⟨--burn⟩, ⟨--vertical⟩ and ⟨--scale⟩ re-encode the picture; use ⟨--mode⟩ accurate")
     notes: list[str] = []
     if options.mode == "fast":
         vcodec, acodec = _media.VIDEO_CODEC, _media.AUDIO_CODEC

@@ -43,8 +43,11 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
-from .errors import InputError
-from .manifest import (  # the one manifest model (clipper.manifest); named here for cut's callers
+from ..errors import InputError
+from ..model import Alignment, Segment, Span, Transcript, Word
+from ..query.search import timed_words
+from ..timecode import format_clock, frames_to_ms
+from .manifest import (  # the one manifest model (clipper.clips.manifest); named here for cut's callers
     MANIFEST_CSV,
     MANIFEST_JSON,
     Manifest,
@@ -54,13 +57,10 @@ from .manifest import (  # the one manifest model (clipper.manifest); named here
     manifest_to_json,
     save_manifest,
 )
-from .model import Alignment, Segment, Span, Transcript, Word
-from .search import timed_words
-from .timecode import format_clock, frames_to_ms
 
 if TYPE_CHECKING:
-    from .resolve import ResolvedTakeaway
-    from .search import PassageIndex
+    from ..query.resolve import ResolvedTakeaway
+    from ..query.search import PassageIndex
 
 __all__ = [
     "KINDS",
@@ -484,7 +484,7 @@ def _keyframe_start(tl: _Timeline, s0: int, keyframes: Keyframes, notes: list[st
     known = keyframes(s0) if callable(keyframes) else keyframes
     kf = sorted(k for k in known if k <= s0)
     if not kf:
-        raise InputError(f"fast mode needs a keyframe before {_at(s0)} and none was found; use --mode accurate")
+        raise InputError(f"fast mode needs a keyframe before {_at(s0)} and none was found; use ⟨--mode⟩ accurate")
     key = kf[-1]
     if tl.inside_word(key):
         # a keyframe inside a word would start the clip mid-word: take the latest earlier
@@ -541,7 +541,7 @@ def plan(
     """
     tl = _timeline(alignment)
     if options.mode == "fast" and fps is not None and (keyframes is None or (not callable(keyframes) and not keyframes)):
-        raise InputError("fast mode needs the video's keyframes and none were found; use --mode accurate")
+        raise InputError("fast mode needs the video's keyframes and none were found; use ⟨--mode⟩ accurate")
     made: list[PlannedClip] = []
     for n, r in enumerate(requests):
         if r.start >= duration or r.end <= 0:
@@ -639,9 +639,9 @@ def clip_subtitles(
 
     Cues come from :func:`clipper.subtitles.layout` on :func:`clip_alignment`; a cue that
     would run past the clip's end is cut at the end. ``lines`` is ``(max_chars,
-    max_lines)`` for the clip's frame (:func:`clipper.cut.frame_lines`); None: the defaults.
+    max_lines)`` for the clip's frame (:func:`clipper.clips.cut.frame_lines`); None: the defaults.
     """
-    from . import subtitles
+    from .. import subtitles
 
     sub = clip_alignment(alignment, span)
     opts = subtitles.LayoutOptions(fps=fps)
@@ -664,17 +664,17 @@ def parse_range(text: str) -> tuple[int, int]:
     >>> parse_range("1:00-1:30.5")
     (60000, 90500)
     """
-    from .timecode import parse_clock
+    from ..timecode import parse_clock
 
     parts = text.split("-")
     if len(parts) != 2:
-        raise InputError(f"--range {text!r}: give START-END, e.g. 1:02:03-1:02:45 or 62.5-90")
+        raise InputError(f"⟨--range⟩ {text!r}: give START-END, e.g. 1:02:03-1:02:45 or 62.5-90")
     try:
         a, b = parse_clock(parts[0]), parse_clock(parts[1])
     except ValueError:
-        raise InputError(f"--range {text!r}: times are [h:]mm:ss[.mmm] or seconds, e.g. 1:02-1:30") from None
+        raise InputError(f"⟨--range⟩ {text!r}: times are [h:]mm:ss[.mmm] or seconds, e.g. 1:02-1:30") from None
     if b <= a:
-        raise InputError(f"--range {text!r}: the end is not after the start")
+        raise InputError(f"⟨--range⟩ {text!r}: the end is not after the start")
     return a, b
 
 
@@ -702,8 +702,8 @@ def build_requests(
         InputError: a quote below ``min_score`` (with the nearest matches), a takeaway or
             topic that does not exist or cannot be placed, a malformed range.
     """
-    from .resolve import resolve_takeaways
-    from .search import PassageIndex, WordIndex, find, locate_topic
+    from ..query.resolve import resolve_takeaways
+    from ..query.search import PassageIndex, WordIndex, find, locate_topic
 
     out: list[ClipRequest] = []
     if quotes:
@@ -722,7 +722,7 @@ def build_requests(
                 )
                 raise InputError(
                     f"quote {q!r} matches nothing (best score below {min_score:.0f}); nearest: {near or 'none'}; "
-                    "check the wording or lower --min-score"
+                    "check the wording or lower ⟨--min-score⟩"
                 )
             out.append(ClipRequest("quote", best.text, best.start, best.end, best.text))
     pindex = index if index is not None else (PassageIndex(alignment) if (takeaways or topics) else None)
@@ -730,15 +730,15 @@ def build_requests(
         if resolved is None:
             resolved = resolve_takeaways(alignment, pindex)
         if not resolved:
-            raise InputError("the alignment has no takeaways (the transcript had none); use --quote or --topic")
+            raise InputError("the alignment has no takeaways (the transcript had none); use ⟨--quote⟩ or ⟨--topic⟩")
         for t in takeaways:
             mt = re.fullmatch(r"\s*(\d+)(?:\.(\d+))?\s*", t)
             if not mt or not 1 <= int(mt.group(1)) <= len(resolved):
-                raise InputError(f"--takeaway {t!r}: give a number from 1 to {len(resolved)} (or N.K for its K-th hint)")
+                raise InputError(f"⟨--takeaway⟩ {t!r}: give a number from 1 to {len(resolved)} (or N.K for its K-th hint)")
             rt = resolved[int(mt.group(1)) - 1]
             k = int(mt.group(2)) if mt.group(2) else None  # None: the best-evidenced hint
             if k is not None and not 1 <= k <= len(rt.hints):
-                raise InputError(f"--takeaway {t}: takeaway {rt.index} has {len(rt.hints)} hint(s)")
+                raise InputError(f"⟨--takeaway⟩ {t}: takeaway {rt.index} has {len(rt.hints)} hint(s)")
             rh = rt.hints[k - 1] if k is not None else rt.best
             if rh is not None and rh.chosen is not None and rh.chosen.passage is not None:
                 p = rh.chosen.passage
@@ -749,7 +749,7 @@ def build_requests(
                 if not found:
                     why = (
                         f"takeaway {rt.index} ({rt.takeaway.title!r}) cannot be placed: no hint reading has text evidence "
-                        "and no passage shares its words; use --quote or --range instead"
+                        "and no passage shares its words; use ⟨--quote⟩ or ⟨--range⟩ instead"
                     )
                     if skipped is None:
                         raise InputError(why)
@@ -763,7 +763,7 @@ def build_requests(
         if t.strip().isdigit():
             k = int(t)
             if not 1 <= k <= len(known):
-                raise InputError(f"--topic {t}: the transcript has {len(known)} topic(s); give a number from 1 to {len(known)} or words")
+                raise InputError(f"⟨--topic⟩ {t}: the transcript has {len(known)} topic(s); give a number from 1 to {len(known)} or words")
             title = known[k - 1].title
         assert pindex is not None
         ps = locate_topic(pindex, title, top=1)

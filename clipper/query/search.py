@@ -5,7 +5,7 @@ quote typed from memory still lands: typos, dropped filler words ("um", "uh"), a
 swapped for another, or only part of a sentence. Windows run over the whole word
 sequence, so a quote that spans several segments is found like any other.
 
-Topics (and takeaways, see :mod:`clipper.resolve`) are located by passages: fixed-length
+Topics (and takeaways, see :mod:`clipper.query.resolve`) are located by passages: fixed-length
 windows of segments scored with BM25 against the topic's words, so a passage that
 uses the topic's rare words most wins over one that merely repeats common ones.
 
@@ -29,9 +29,9 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from .errors import InputError
-from .model import Alignment, Segment, Word
-from .text import norm
+from ..errors import InputError
+from ..model import Alignment, Segment, Word
+from ..text import norm
 
 __all__ = [
     "FILLERS",
@@ -54,7 +54,7 @@ def timed_words(seg: Segment) -> tuple[Word, ...]:
     over it by length (an engine may time segments but not every word)."""
     if seg.start is None or seg.end is None or all(w.placed for w in seg.words):
         return seg.words
-    from .align.uniform import spread_words
+    from ..align.uniform import spread_words
 
     spread = spread_words(seg.words, seg.start, seg.end)
     return tuple(w if w.placed else s for w, s in zip(seg.words, spread, strict=True))

@@ -24,10 +24,10 @@ from __future__ import annotations
 import logging
 import re
 
-from ..clean import RawSegment, ReportBuilder, build_transcript, clean_text, is_boilerplate, remove_paragraph_repeats
 from ..errors import ParseError
-from ..hints import find_hints, strip_hints
 from ..model import Takeaway, Topic, Transcript
+from .clean import RawSegment, ReportBuilder, build_transcript, clean_text, is_boilerplate, remove_paragraph_repeats
+from .hints import find_hints, strip_hints
 
 __all__ = ["NAME", "EXTENSIONS", "detect", "parse"]
 

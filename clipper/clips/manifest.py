@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import ParseError
-from .io import read_text, write_text
+from ..errors import ParseError
+from ..io import read_text, write_text
 
 __all__ = [
     "MANIFEST_VERSION",

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import re
 
-from ..clean import RawSegment, ReportBuilder, build_transcript
 from ..model import Transcript
 from ._cues import TIMING_RE, Cue, remove_rolling, scan_cues
+from .clean import RawSegment, ReportBuilder, build_transcript
 
 __all__ = ["NAME", "EXTENSIONS", "detect", "parse", "cues_to_raw"]
 

@@ -8,7 +8,7 @@ Contract of the registry (see ``_REGISTRY`` below): each format module defines
 ``NAME: str``, ``EXTENSIONS: tuple[str, ...]``, ``detect(text) -> float`` (0 = not this
 format, 1 = certain) and ``parse(text, *, path=None, strict=False, **options) -> Transcript``.
 
-Every Transcript a reader returns is cleaned (``clipper.clean``): segment ids are
+Every Transcript a reader returns is cleaned (``clipper.read.clean``): segment ids are
 0..n-1 in order, ``Segment.text`` is the display text (notes kept), ``Segment.words``
 the spoken tokens, and ``meta`` holds at least ``format``, ``segmentation``
 (``lines``/``sentences``/``cues``) and ``word_times`` (``full``/``starts``/``partial``/
@@ -29,11 +29,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from ..clean import bulk_pass
 from ..errors import FormatError, ParseError
 from ..io import read_text
 from ..model import Transcript
 from . import longcut, plain, srt, vtt, whisper
+from .clean import bulk_pass
 
 __all__ = ["FORMATS", "EXTENSIONS", "load", "parse", "detect_format", "scores"]
 
@@ -74,7 +74,7 @@ def detect_format(text: str, path: str | os.PathLike[str] | None = None) -> str:
     if ext_fmt in tied:
         return ext_fmt
     raise FormatError(
-        _where(path) + f"format is ambiguous ({', '.join(tied)}); pass --format",
+        _where(path) + f"format is ambiguous ({', '.join(tied)}); pass ⟨--format⟩",
         candidates=tied,
     )
 
@@ -113,7 +113,7 @@ def parse(
     with bulk_pass():
         tr: Transcript = mod.parse(text, path=p, strict=strict, **options)
     if not tr.segments:
-        raise ParseError(p, f"no transcript text found in this {mod.NAME} file; check the file and --format")
+        raise ParseError(p, f"no transcript text found in this {mod.NAME} file; check the file and ⟨--format⟩")
     return tr
 
 

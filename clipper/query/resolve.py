@@ -6,7 +6,7 @@ or 1 min 21 s. Each hint keeps every plausible reading (``Hint.readings``); here
 reading is judged:
 
 1. the media's duration rules out readings past the end;
-2. the takeaway's words are scored (BM25, :class:`clipper.search.PassageIndex`) against
+2. the takeaway's words are scored (BM25, :class:`clipper.query.search.PassageIndex`) against
    the aligned text in passages near each remaining reading; the nearer and the better
    the passage, the higher the reading's evidence. The best wins; the others are
    rejected with the reason.
@@ -22,10 +22,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .hints import readings_for  # the one hint reader; named here for resolve's callers
-from .model import Alignment, Hint, Reading, Takeaway
+from ..model import Alignment, Hint, Reading, Takeaway
+from ..read.hints import readings_for  # the one hint reader; named here for resolve's callers
+from ..timecode import format_clock
 from .search import Passage, PassageIndex, terms
-from .timecode import format_clock
 
 __all__ = ["readings_for", "Verdict", "ResolvedHint", "ResolvedTakeaway", "resolve_takeaways", "resolve_hint"]
 

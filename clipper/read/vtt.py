@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import re
 
-from ..clean import (
+from ..errors import ParseError
+from ..model import Transcript, Word
+from ._cues import TIMING_RE, Cue, remove_rolling, scan_cues
+from .clean import (
     FinishedWords,
     RawSegment,
     RawWord,
@@ -27,9 +30,6 @@ from ..clean import (
     is_clean_word,
     memo,
 )
-from ..errors import ParseError
-from ..model import Transcript, Word
-from ._cues import TIMING_RE, Cue, remove_rolling, scan_cues
 from .srt import cues_to_raw
 
 __all__ = ["NAME", "EXTENSIONS", "detect", "parse"]
@@ -101,7 +101,7 @@ def _timed_words(line: str, cue: Cue) -> tuple[RawWord, ...] | FinishedWords:
     """Words of a YouTube line with inline start times; ends are the next word's start.
 
     Finished words when every token is already clean (nearly always), else RawWords for
-    :func:`~clipper.clean.build_transcript` to clean.
+    :func:`~clipper.read.clean.build_transcript` to clean.
     """
     parts = _INLINE_SPLIT.split(line)
     # parts: text, time, text, time, text ...

@@ -15,8 +15,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from ..clean import ReportBuilder, clean_text
 from ..errors import ParseError
+from .clean import ReportBuilder, clean_text
 
 __all__ = ["Cue", "scan_cues", "parse_time", "TIMING_RE", "remove_rolling"]
 
