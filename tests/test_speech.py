@@ -349,7 +349,7 @@ def test_a_transcript_of_another_recording_is_refused() -> None:
     with pytest.raises(MismatchError) as e:
         _align(OTHER, CLIP / "acoustic_clip.flac")
     assert e.value.share < 0.08 and e.value.what == "transcript" and e.value.exit_code == 2
-    assert "\n" not in str(e.value) and "--force" in str(e.value)
+    assert "\n" not in str(e.value) and "--force" in e.value.cli_message() and e.value.options == ("--force",)
 
 
 def test_a_forced_mismatch_is_marked_and_never_confident() -> None:

@@ -116,7 +116,7 @@ def _check_match(pr: probemod.Probe, request: AlignRequest, opts: SpeechOptions,
         f"{src}: recognition found only {pr.share:.0%} of the {pr.heard} words it heard in {pr.samples} "
         f"sample{'s' if pr.samples != 1 else ''} of {request.media.path} in this transcript (at least {opts.min_match_share:.0%} expected): "
         "is it the transcript of another recording, or speech in another language? "
-        "Pass --force to align anyway (times will be marked unreliable)"
+        "Pass ⟨--force⟩ to align anyway (times will be marked unreliable)"
     )
     if not request.force:
         raise MismatchError(msg, pr.share, opts.min_match_share, "transcript")
