@@ -30,3 +30,15 @@ def shared() -> Path:
 @pytest.fixture
 def seed_path() -> Path:
     return shared_path("seeds", "000_4a3f5fdea2417d2d.txt")
+
+
+@pytest.fixture(scope="session")
+def aligned(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``samples/interview`` aligned by the speech engine, once per run (``interview.align.json``
+    in a folder of its own); a test that writes copies it."""
+    import clipper
+
+    d = tmp_path_factory.mktemp("aligned")
+    al = clipper.align_files(SAMPLES / "interview.txt", SAMPLES / "interview.mp4")
+    clipper.save_alignment(al, d / "interview.align.json")
+    return d / "interview.align.json"

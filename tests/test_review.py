@@ -29,15 +29,6 @@ from clipper.review import ReviewServer, Session, retime
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 
 
-@pytest.fixture(scope="module")
-def aligned(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The sample aligned by the speech engine, once; each test copies it."""
-    d = tmp_path_factory.mktemp("aligned")
-    al = clipper.align_files(SAMPLES / "interview.txt", SAMPLES / "interview.mp4")
-    clipper.save_alignment(al, d / "interview.align.json")
-    return d / "interview.align.json"
-
-
 @pytest.fixture
 def server(aligned: Path, tmp_path: Path) -> Any:
     path = tmp_path / "interview.align.json"

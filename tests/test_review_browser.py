@@ -60,14 +60,6 @@ def browser() -> Iterator[Any]:
         b.close()
 
 
-@pytest.fixture(scope="module")
-def aligned(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    d = tmp_path_factory.mktemp("aligned")
-    al = clipper.align_files(SAMPLES / "interview.txt", SAMPLES / "interview.mp4")
-    clipper.save_alignment(al, d / "interview.align.json")
-    return d / "interview.align.json"
-
-
 @pytest.fixture
 def page(browser: Any, aligned: Path, tmp_path: Path) -> Iterator[tuple[Any, ReviewServer]]:
     path = tmp_path / "interview.align.json"

@@ -53,7 +53,7 @@ def media_for(alignment: Path, given: str | None) -> Path:
 )
 def review_command(
     alignment: str = typer.Argument(..., metavar="X.align.json", help="The alignment file to review (it is saved on every fix)."),
-    media: str | None = typer.Argument(None, metavar="[MEDIA]", help="The media; default the one the alignment was made from."),
+    media: str | None = typer.Argument(None, metavar="MEDIA", help="The media; default the one the alignment was made from."),
     port: int = typer.Option(0, "--port", metavar="N", help="Port on 127.0.0.1 (0: any free port)."),
     no_open: bool = typer.Option(False, "--no-open", help="Print the address but do not open a browser."),
     quiet: bool = QUIET,
