@@ -332,3 +332,35 @@ def test_a_fix_that_cannot_be_saved_is_not_applied(server: ReviewServer):
     assert sorted(p.name for p in path.parent.iterdir()) == sorted([bak.name, path.name])  # nothing half-written left
     assert server.session.version == 0
     assert request(server, "GET", "/api/alignment")[1].count(b'"version":0') == 1
+
+
+def test_ctrl_c_during_a_cut_lets_it_finish(aligned: Path, tmp_path: Path):
+    import signal
+    import subprocess
+    import sys
+    import urllib.request
+
+    from clipper.clips.manifest import load_manifest
+
+    path = tmp_path / "interview.align.json"
+    shutil.copy(aligned, path)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    p = subprocess.Popen([sys.executable, "-m", "clipper", "review", str(path), "--no-open"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)  # fmt: skip
+    try:
+        assert p.stdout is not None
+        url = p.stdout.readline().strip()
+        clips = [{"start": 1000, "end": 6000}, {"start": 8000, "end": 14000}, {"start": 15000, "end": 22000}]
+        req = urllib.request.Request(url.replace("/?token=", "/api/cut?token="), data=json.dumps({"clips": clips, "mode": "accurate"}).encode(),
+                                     headers={"Content-Type": "application/json"}, method="POST")  # fmt: skip
+        with urllib.request.urlopen(req, timeout=30) as r:
+            assert json.loads(r.read())["state"] == "running"
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=120)
+    finally:
+        p.kill()
+    assert p.returncode == 0 and "waiting for it to finish" in err and err.splitlines()[-1] == "stopped"
+    folder = tmp_path / "interview.review-clips"
+    manifest = load_manifest(folder)  # the whole set, swapped in
+    assert len(manifest.clips) == 3 and all((folder / c.file).exists() for c in manifest.clips if c.file)
+    assert not [q.name for q in folder.iterdir() if q.name.startswith(".")]  # no staging left

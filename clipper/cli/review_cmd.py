@@ -81,6 +81,14 @@ def review_command(
     try:
         threading.Event().wait()
     except KeyboardInterrupt:
+        server.stop()
+        try:  # a cut swaps its clips in at the end: let it finish rather than leave its staging behind
+            for job in session.running():
+                note("a cut is running: waiting for it to finish (Ctrl-C again abandons it; earlier clips stay)", quiet)
+                if job.thread is not None:
+                    job.thread.join()
+        except KeyboardInterrupt:
+            pass
         note("stopped", quiet)
     finally:
         server.stop()

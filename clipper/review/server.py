@@ -60,6 +60,7 @@ class Job:
     error: str | None = None
     result: dict[str, Any] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)
+    thread: threading.Thread | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "state": self.state, "done": self.done, "total": self.total, "label": self.label,
@@ -233,8 +234,13 @@ class Session:
             except Exception as e:  # a bug must not leave the page waiting forever
                 job.error, job.state = f"internal error: {type(e).__name__}: {e}", "failed"
 
-        threading.Thread(target=work, name=f"clipper-cut-{job.id}", daemon=True).start()
+        job.thread = threading.Thread(target=work, name=f"clipper-cut-{job.id}", daemon=True)
+        job.thread.start()
         return job
+
+    def running(self) -> list[Job]:
+        """Cuts still in progress (the command waits for them when stopped)."""
+        return [j for j in self.jobs.values() if j.state == "running"]
 
     def export(self, fmt: str, clips: Any, mode: str, replace: bool) -> dict[str, Any]:
         from ..export import write
