@@ -6,11 +6,17 @@ requests are raw HTTP (``http.client``) so the Host header and the path go out a
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
 import shutil
+import signal
 import socket
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -285,12 +291,10 @@ def test_review_command_refuses_bad_input(tmp_path: Path, capsys: pytest.Capture
     assert main(["review", str(tmp_path / "t.align.json"), str(SAMPLES / "interview.mp4"), "--port", "70000", "--no-open"]) == 2
 
 
-def test_review_command_serves_until_ctrl_c(aligned: Path, tmp_path: Path):
-    import signal
-    import subprocess
-    import sys
-    import urllib.request
-
+@contextlib.contextmanager
+def review_process(aligned: Path, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], Path, str]]:
+    """``clipper review`` on a copy of the sample's alignment, in its own process: the
+    process, the alignment's path and the address it printed. Killed if still running."""
     path = tmp_path / "interview.align.json"
     shutil.copy(aligned, path)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
@@ -298,14 +302,18 @@ def test_review_command_serves_until_ctrl_c(aligned: Path, tmp_path: Path):
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)  # fmt: skip
     try:
         assert p.stdout is not None
-        url = p.stdout.readline().strip()
+        yield p, path, p.stdout.readline().strip()
+    finally:
+        p.kill()
+
+
+def test_review_command_serves_until_ctrl_c(aligned: Path, tmp_path: Path):
+    with review_process(aligned, tmp_path) as (p, path, url):
         assert url.startswith("http://127.0.0.1:") and "?token=" in url
         with urllib.request.urlopen(url.replace("/?token=", "/api/alignment?token="), timeout=30) as r:
             assert json.loads(r.read())["total"] == len(alignfile.load(path).segments)
         p.send_signal(signal.SIGINT)
         out, err = p.communicate(timeout=30)
-    finally:
-        p.kill()
     assert p.returncode == 0
     assert err.splitlines()[-1] == "stopped" and "Traceback" not in err
 
@@ -335,21 +343,9 @@ def test_a_fix_that_cannot_be_saved_is_not_applied(server: ReviewServer):
 
 
 def test_ctrl_c_during_a_cut_lets_it_finish(aligned: Path, tmp_path: Path):
-    import signal
-    import subprocess
-    import sys
-    import urllib.request
-
     from clipper.clips.manifest import load_manifest
 
-    path = tmp_path / "interview.align.json"
-    shutil.copy(aligned, path)
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
-    p = subprocess.Popen([sys.executable, "-m", "clipper", "review", str(path), "--no-open"],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)  # fmt: skip
-    try:
-        assert p.stdout is not None
-        url = p.stdout.readline().strip()
+    with review_process(aligned, tmp_path) as (p, _, url):
         clips = [{"start": 1000, "end": 6000}, {"start": 8000, "end": 14000}, {"start": 15000, "end": 22000}]
         req = urllib.request.Request(url.replace("/?token=", "/api/cut?token="), data=json.dumps({"clips": clips, "mode": "accurate"}).encode(),
                                      headers={"Content-Type": "application/json"}, method="POST")  # fmt: skip
@@ -357,8 +353,6 @@ def test_ctrl_c_during_a_cut_lets_it_finish(aligned: Path, tmp_path: Path):
             assert json.loads(r.read())["state"] == "running"
         p.send_signal(signal.SIGINT)
         out, err = p.communicate(timeout=120)
-    finally:
-        p.kill()
     assert p.returncode == 0 and "waiting for it to finish" in err and err.splitlines()[-1] == "stopped"
     folder = tmp_path / "interview.review-clips"
     manifest = load_manifest(folder)  # the whole set, swapped in

@@ -56,19 +56,23 @@ def _linear(a0: int, a1: int, b0: int, b1: int) -> Warp:
     return f
 
 
+def _warp_words(words: tuple[Word, ...], f: Warp) -> tuple[Word, ...]:
+    """``words`` with their times mapped by ``f`` (words not placed stay so)."""
+    return tuple(
+        Word(w.text, f(w.start), max(f(w.start), f(w.end)), w.confidence) if w.start is not None and w.end is not None else w
+        for w in words
+    )
+
+
 def _warp_segment(seg: Segment, f: Warp, lo: int, hi: int) -> Segment:
     """``seg`` with every time inside [lo, hi] mapped by ``f`` (times outside stay)."""
 
     def g(t: int) -> int:
         return f(t) if lo <= t <= hi else t
 
-    words = tuple(
-        Word(w.text, g(w.start), max(g(w.start), g(w.end)), w.confidence) if w.start is not None and w.end is not None else w
-        for w in seg.words
-    )
     assert seg.start is not None and seg.end is not None
     start = g(seg.start)
-    return replace(seg, start=start, end=max(start, g(seg.end)), words=words)
+    return replace(seg, start=start, end=max(start, g(seg.end)), words=_warp_words(seg.words, g))
 
 
 def _fixed(al: Alignment, seg_id: int) -> set[int]:
@@ -154,11 +158,7 @@ def retime(al: Alignment, seg_id: int, start: int, end: int, *, window: int = WI
                     segs[k] = new
                     changed.append(k)
     if old.placed:
-        h = _linear(o_start, o_end, start, end)
-        words = tuple(
-            Word(w.text, h(w.start), max(h(w.start), h(w.end)), w.confidence) if w.start is not None and w.end is not None else w
-            for w in old.words
-        )
+        words = _warp_words(old.words, _linear(o_start, o_end, start, end))
     else:
         from ..align.uniform import spread_words
 
