@@ -221,6 +221,54 @@ def test_speech_between_words_ends_the_commit() -> None:
     assert _speech_gap(job, [(0, 0, 50, 0.0), (1, 260, 280, 0.0), (2, 350, 360, 0.0)], 300, 100, 0.35) == 1
 
 
+def test_a_stretched_inner_word_gives_its_excess_back_from_both_sides() -> None:
+    # under babble a pause after "don't" was swallowed by it and "know either" pushed 2.3 s
+    # late (tts_c_babble5); which side holds the excess is unknown, so each gives back half
+    from clipper.align.speech.assemble import INNER_STRETCH_LIMIT, _unstretch, _usual_ms
+    from clipper.model import Word
+
+    pace = 8.0
+    words = [Word("I", 61640, 61740, 0.9), Word("don't", 61740, 64520, 0.9),
+             Word("know", 64520, 64660, 0.6), Word("either", 64660, 64940, 0.7)]  # fmt: skip
+    nph = [1, 4, 2, 3]
+    out, worst = _unstretch(words, nph, 0, 3, pace)
+    usual = _usual_ms(4, pace)
+    assert worst == pytest.approx(2780 / usual) and worst > INNER_STRETCH_LIMIT
+    half = int(2780 - usual) // 2
+    assert [(w.start, w.end) for w in out] == [
+        (61640 + half, 61740 + half), (61740 + half, 64520 - half),
+        (64520 - half, 64660 - half), (64660 - half, 64940 - half)]  # fmt: skip
+    assert out[1].end - out[1].start == pytest.approx(usual, abs=1)  # type: ignore[operator]
+    assert all(a.end <= b.start for a, b in zip(out, out[1:], strict=False))  # type: ignore[operator]
+    # an edge word is the edge rules' business, and a word within the limit stays put
+    assert _unstretch(words, [1, 4, 2, 3], 1, 3, pace)[0] == words
+    calm = [Word("I", 0, 100, 0.9), Word("don't", 100, 800, 0.9), Word("know", 800, 1000, 0.9)]
+    assert _unstretch(calm, [1, 4, 2], 0, 2, pace)[0] == calm
+    # untimed and unplaced words are left alone
+    gap = [Word("a", 0, 100, 0.9), Word("b"), Word("don't", 100, 3000, 0.9), Word("c", 3000, 3100, 0.9)]
+    got, _ = _unstretch(gap, [1, 1, 4, 1], 0, 3, pace)
+    assert got[1] == Word("b") and got[0].start is not None and got[0].start > 0
+
+
+def test_a_detached_short_first_word_rejoins_its_line() -> None:
+    # music in the pause before a line: "I" put at the pause's start, 1.66 s before "think"
+    from clipper.align.speech.assemble import DETACHED_MS, _reattach_first, _usual_ms
+    from clipper.model import Word
+
+    words = [Word("I", 53300, 53690, 0.84), Word("think", 55350, 55900, 0.89)]
+    assert _reattach_first(words, [1, 4], 0, 8.0)
+    assert words[0] == Word("I", 55350 - 360, 55350, 0.84)  # its usual length at this pace
+    assert _usual_ms(1, 8.0) == 360
+    short = [Word("I", 53300, 53400, 0.84), Word("think", 55350, 55900, 0.89)]
+    assert _reattach_first(short, [1, 4], 0, 8.0) and short[0].start == 55250  # its own length
+    # a word with more phones, or one close to the next, stays
+    long_word = [Word("Today", 0, 400, 0.9), Word("we", 2000, 2100, 0.9)]
+    assert not _reattach_first(long_word, [4, 2], 0, 8.0) and long_word[0].start == 0
+    near = [Word("I", 0, 100, 0.9), Word("think", 100 + DETACHED_MS - 1, 900, 0.9)]
+    assert not _reattach_first(near, [1, 4], 0, 8.0)
+    assert not _reattach_first([Word("I", 0, 100, 0.9)], [1], 0, 8.0)
+
+
 def test_prior_can_be_switched_off() -> None:
     on = _align(_lines(), CLIP / "acoustic_clip.flac")
     off = _align(_lines(), CLIP / "acoustic_clip.flac", prior=False)
