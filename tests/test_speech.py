@@ -269,6 +269,29 @@ def test_a_detached_short_first_word_rejoins_its_line() -> None:
     assert not _reattach_first([Word("I", 0, 100, 0.9)], [1], 0, 8.0)
 
 
+def test_detached_first_words_that_fit_badly_rejoin_their_line() -> None:
+    # "And he" laid on the tail of the line before, 1.82 s before "is also very well known"
+    from clipper.align.speech.assemble import LEAD_FIT, _reattach_first, _usual_ms
+    from clipper.model import Word
+
+    def line(fit: float) -> list[Word]:
+        return [Word("And", 80450, 80540, 0.001), Word("he", 80540, 80690, fit), Word("is", 82510, 82690, 0.12),
+                Word("also", 82690, 83080, 0.97)]  # fmt: skip
+
+    words = line(0.159)
+    assert _reattach_first(words, [3, 2, 2, 3], 0, 8.0)
+    # each keeps its own length (both under their usual length), back to back before "is"
+    assert words[:2] == [Word("And", 82270, 82360, 0.001), Word("he", 82360, 82510, 0.159)]
+    assert words[2:] == line(0.159)[2:]
+    assert _usual_ms(2, 8.0) > 150
+    # the same two words fitting well stay: three such groups in the measured sets were right
+    well = [Word("And", 80450, 80540, LEAD_FIT + 0.01), Word("he", 80540, 80690, 0.9)] + line(0.9)[2:]
+    assert not _reattach_first(well, [3, 2, 2, 3], 0, 8.0) and well[0].start == 80450
+    # a gap after the fourth word is not a detached start
+    four = [Word(t, 100 * k, 100 * k + 90, 0.01) for k, t in enumerate("a b c d".split())] + [Word("e", 2000, 2100, 0.9)]
+    assert not _reattach_first(four, [1, 1, 1, 1, 1], 0, 8.0)
+
+
 def test_prior_can_be_switched_off() -> None:
     on = _align(_lines(), CLIP / "acoustic_clip.flac")
     off = _align(_lines(), CLIP / "acoustic_clip.flac", prior=False)
@@ -474,3 +497,30 @@ def test_degraded_audio_is_never_confidently_wrong(tmp_path: Path, kind: str) ->
         if s.confidence is not None and s.confidence >= 0.5:
             a, b = truth[s.text]
             assert abs(s.start - a) <= 500 and abs(s.end - b) <= 500, (kind, s.text, s.start, s.end, a, b)  # type: ignore[operator]
+
+
+def test_a_hum_is_marked_and_its_start_found_at_the_onset_of_its_murmur(tmp_path: Path) -> None:
+    # espeak's "Mm" lasts ~480 ms and the decoder gave the line only its last ~140 ms: on the
+    # clean hour 79 of 100 lines opening with "Mm" started 200-600 ms late
+    from clipper.align.speech.audio import _snap
+    from clipper.align.speech.options import HUM_BACK_MS, tokenize
+
+    tr = parse("Mm, right.\nHmm.\nUm, no.\nHim.\n", "plain", segmentation="lines")
+    hums = {(t.seg, t.word): t.hum for t in tokenize(tr.segments, Lexicon())}
+    assert hums[(0, "mm")] and hums[(1, "hmm")]
+    assert not hums[(0, "right")] and not hums[(2, "um")] and not hums[(3, "him")]
+
+    rng = np.random.default_rng(3)
+    t = np.arange(480 * 16) / 16000
+    murmur = 3000 * np.sin(2 * np.pi * 140 * t) * (0.6 + 0.4 * np.sin(2 * np.pi * 3 * t))
+    murmur[390 * 16 : 440 * 16] = 0  # a break near its end, as espeak's murmur has
+    x = np.concatenate([np.zeros(600 * 16), murmur, np.zeros(400 * 16)]) + rng.normal(0, 3, 1480 * 16)
+    raw = tmp_path / "a.s16"
+    raw.write_bytes(x.astype(np.int16).tobytes())
+    decoder_start = 600 + 340
+    hum_on = _snap(str(raw), decoder_start, HUM_BACK_MS, 300, 0, tail=False)
+    assert hum_on is not None and abs(hum_on - 600) <= 10
+    # the usual snap does not get there: the start would stay 340 ms late. Its reach is too
+    # short, and with any reach the break ahead reads as the end of the line before's sound
+    assert _snap(str(raw), decoder_start, 80, 300, 0) is None
+    assert _snap(str(raw), decoder_start, HUM_BACK_MS, 300, 0) is None

@@ -132,13 +132,16 @@ def _fill_runs(mask: np.ndarray, value: bool, shorter: int) -> np.ndarray:
     return m
 
 
-def _snap(raw: str, t_ms: int, back_ms: int, fwd_ms: int, lo_limit: int, offset: bool = False) -> int | None:
+def _snap(
+    raw: str, t_ms: int, back_ms: int, fwd_ms: int, lo_limit: int, offset: bool = False, tail: bool = True
+) -> int | None:
     """The speech edge that ``t_ms`` belongs to.
 
     A start inside loud audio moves back to where that loud stretch began (a long "um"
     whose opening the decoder gave to silence); a start in quiet moves forward to the
     next onset. ``offset`` does the mirror image for ends. ``lo_limit`` bounds the move
-    (the previous segment's end, for a start).
+    (the previous segment's end, for a start). ``tail`` False: a start inside loud audio is
+    inside the line's own first sound (a hum), never the tail of the line before.
     """
     pad = max(back_ms, fwd_ms) + 500
     got = _loud_runs(raw, t_ms - pad, t_ms + pad)
@@ -151,7 +154,7 @@ def _snap(raw: str, t_ms: int, back_ms: int, fwd_ms: int, lo_limit: int, offset:
         i = len(loud) - 1 - i
     if i < 0 or i >= len(loud):
         return None
-    if loud[i] and not offset:
+    if loud[i] and not offset and tail:
         # the tail of the previous line's last sound: look past it
         r = i
         while r < len(loud) and loud[r] and r - i <= 80:

@@ -110,6 +110,15 @@ class Token:
     seg: int  # segment index
     idx: int  # word index within the segment
     nphones: int
+    hum: bool = False  # "mm", "hmm": nasal murmur only (see HUM_BACK_MS)
+
+
+#: the phones of a hum ("mm" M, "hmm" HH M): a held nasal murmur, often far longer than its
+#: one phone suggests, whose quiet opening the acoustic model takes for silence
+HUM_PHONES = frozenset({"HH", "M", "N", "NG"})
+#: a line opening with a hum may start this far (ms) before where the decoder put it, at the
+#: onset of the sound the hum ends in (the usual reach is ``snap_back_ms``)
+HUM_BACK_MS = 600
 
 
 def tokenize(segments: Sequence[Segment], lex: Lexicon) -> list[Token]:
@@ -118,8 +127,9 @@ def tokenize(segments: Sequence[Segment], lex: Lexicon) -> list[Token]:
     for si, seg in enumerate(segments):
         for wi, w in enumerate(seg.words):
             for word, phones in lex.pronounce(w.text):
-                p = phones or lex.words.get(word, "AH")
-                out.append(Token(word, si, wi, max(1, len(p.split()))))
+                ph = (phones or lex.words.get(word, "AH")).split()
+                hum = bool(ph) and set(ph) <= HUM_PHONES and ph != ["HH"]
+                out.append(Token(word, si, wi, max(1, len(ph)), hum))
     return out
 
 
