@@ -170,7 +170,8 @@ def run_pool(tasks: Sequence[Task], on_done: OnDone, workers: int) -> None:
         try:
             todo = set(futs)
             while todo:
-                done, todo = wait(todo, return_when=FIRST_COMPLETED)
+                # timed: a Ctrl-C taken by another thread reaches this one only when it runs
+                done, todo = wait(todo, timeout=0.25, return_when=FIRST_COMPLETED)
                 for f in done:
                     t = futs[f]
                     try:

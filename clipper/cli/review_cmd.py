@@ -78,15 +78,19 @@ def review_command(
     note(f"reviewing {path.name} with {session.media.name}; Ctrl-C stops", quiet)
     if not no_open:
         webbrowser.open(server.url)
+    # waits are timed: a Ctrl-C the kernel hands to another thread (the server's, a cut's)
+    # only reaches the main thread when it next runs Python; an untimed wait never does
+    idle = threading.Event()
     try:
-        threading.Event().wait()
+        while not idle.wait(0.25):
+            pass
     except KeyboardInterrupt:
         server.stop()
         try:  # a cut swaps its clips in at the end: let it finish rather than leave its staging behind
             for job in session.running():
                 note("a cut is running: waiting for it to finish (Ctrl-C again abandons it; earlier clips stay)", quiet)
-                if job.thread is not None:
-                    job.thread.join()
+                while job.thread is not None and job.thread.is_alive():
+                    job.thread.join(0.25)
         except KeyboardInterrupt:
             pass
         note("stopped", quiet)
