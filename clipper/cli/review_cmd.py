@@ -59,7 +59,7 @@ def review_command(
     quiet: bool = QUIET,
 ) -> None:
     import os
-    import threading
+    import time
     import webbrowser
 
     from ..io import read_bytes
@@ -80,10 +80,9 @@ def review_command(
         webbrowser.open(server.url)
     # waits are timed: a Ctrl-C the kernel hands to another thread (the server's, a cut's)
     # only reaches the main thread when it next runs Python; an untimed wait never does
-    idle = threading.Event()
     try:
-        while not idle.wait(0.25):
-            pass
+        while True:
+            time.sleep(0.25)
     except KeyboardInterrupt:
         server.stop()
         try:  # a cut swaps its clips in at the end: let it finish rather than leave its staging behind

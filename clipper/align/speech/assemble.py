@@ -473,7 +473,7 @@ def _assemble(
             assert upto is not None
             reach = max(opts.snap_start_ms, min(1500, upto - start - 20))
             # a hum ("Mm") the decoder put at its end: its onset lies further back (else as usual)
-            hum = any(tokens[ti].hum for ti, _ in by_word.get((si, i0), [])[:1])
+            hum = tokens[min(ti for ti, _ in by_word[(si, i0)])].hum
             on = _snap(audio.raw, start, HUM_BACK_MS, reach, prev_end or 0, tail=False) if hum else None
             if on is None:
                 on = _snap(audio.raw, start, opts.snap_back_ms, reach, prev_end or 0)
