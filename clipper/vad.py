@@ -13,6 +13,8 @@ Stable API (other engines use it; add, do not rename):
   (``jobs`` > 1 decodes pieces in parallel processes).
 - ``activity_from_samples(samples, *, frame_ms=10, mode=2, gate_db=10.0) -> ActivityTrack``:
   the same from int16 samples already in memory (16 kHz mono).
+- ``activity_from_raw(raw, *, frame_ms=10, mode=2, gate_db=10.0, jobs=1, progress=None)``:
+  the same from a file of raw 16 kHz mono int16 samples (no second decode).
 - ``speech_regions(track, min_pause_ms=80, min_speech_ms=0, refine=False) -> list[Span]``: runs of
   speech separated by pauses of at least ``min_pause_ms`` (shorter gaps are bridged).
 - ``nearest_onset(track, ms, within=200) -> int | None`` / ``nearest_offset(...)``: the
@@ -42,9 +44,10 @@ from __future__ import annotations
 import math
 import os
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -55,6 +58,7 @@ __all__ = [
     "ActivityTrack",
     "frame_activity",
     "activity_from_samples",
+    "activity_from_raw",
     "speech_regions",
     "nearest_onset",
     "nearest_offset",
@@ -352,9 +356,7 @@ def frame_activity(
         return _finish(piece, frame_ms, gate_db, offset)
     # pieces of whole seconds so frames line up; the last piece of a whole-file run reads to
     # the end (containers often hold a few ms more than their stated duration)
-    n_pieces = max(1, min(jobs * 4, duration // 60_000 or 1))
-    step = max(1000, (duration // n_pieces) // 1000 * 1000)
-    bounds = list(range(0, duration, step))
+    step, bounds = _piece_bounds(duration, jobs)
     tasks: list[tuple[str, int, int | None, int, int, int]] = []
     for k, a in enumerate(bounds):
         last = k == len(bounds) - 1
@@ -362,10 +364,59 @@ def frame_activity(
         if last:
             dur = None if to_end else duration - a
         tasks.append((src, offset + a, dur, frame_ms, mode, track))
+    return _finish(_run_pieces(_piece_worker, tasks, jobs, step, duration, frame_ms, progress), frame_ms, gate_db, offset)
+
+
+def activity_from_raw(
+    raw: str | os.PathLike[str],
+    *,
+    frame_ms: int = 10,
+    mode: int = 2,
+    gate_db: float = 10.0,
+    jobs: int = 1,
+    progress: ProgressFn | None = None,
+) -> ActivityTrack:
+    """The same as :func:`frame_activity` from a file of raw 16 kHz mono int16 samples (the
+    speech engine's decoded copy): no second decode, and pieces cut at exact samples."""
+    _check(frame_ms, mode)
+    n = os.path.getsize(raw) // 2
+    if n == 0:
+        return activity_from_samples(np.zeros(0, dtype=np.int16), frame_ms=frame_ms, mode=mode, gate_db=gate_db)
+    duration = n // _SPMS
+    step, bounds = _piece_bounds(max(1, duration), jobs)
+    tasks = [(os.fspath(raw), a, None if k == len(bounds) - 1 else step, frame_ms, mode) for k, a in enumerate(bounds)]
+    if len(tasks) == 1:
+        piece = _raw_piece_worker(tasks[0])
+    else:
+        piece = _run_pieces(_raw_piece_worker, tasks, jobs, step, duration, frame_ms, progress)
+    return _finish(piece, frame_ms, gate_db, 0)
+
+
+def _raw_piece_worker(args: tuple[str, int, int | None, int, int]) -> _Piece:
+    raw, start, dur, frame_ms, mode = args
+    x = np.memmap(raw, dtype=np.int16, mode="r")
+    a = start * _SPMS
+    b = x.shape[0] if dur is None else min(x.shape[0], a + dur * _SPMS)
+    step = SAMPLE_RATE * 30
+    return _analyse_chunks((np.array(x[i : min(i + step, b)]) for i in range(a, b, step)), frame_ms, mode)
+
+
+def _piece_bounds(duration: int, jobs: int) -> tuple[int, list[int]]:
+    """Piece length (whole seconds, so frames line up) and piece starts (ms) for ``jobs``."""
+    n_pieces = max(1, min(jobs * 4, duration // 60_000 or 1))
+    step = max(1000, (duration // n_pieces) // 1000 * 1000)
+    return step, list(range(0, duration, step))
+
+
+def _run_pieces(
+    worker: Callable[[Any], _Piece], tasks: Sequence[Any], jobs: int, step: int, duration: int, frame_ms: int,
+    progress: ProgressFn | None,
+) -> _Piece:  # fmt: skip
+    """Analyse pieces in ``jobs`` processes and join them (each but the last fitted to its frames)."""
     parts: list[_Piece] = []
     with ProcessPoolExecutor(max_workers=jobs) as ex:
         done_ms = 0
-        for k, piece in enumerate(ex.map(_piece_worker, tasks)):
+        for k, piece in enumerate(ex.map(worker, tasks)):
             last = k == len(tasks) - 1
             if not last:  # a piece decoded a hair long or short: cut or pad to its frames
                 want = step // frame_ms
@@ -381,7 +432,7 @@ def frame_activity(
         sum(p.samples for p in parts),
     )
     merged.samples = merged.fine.shape[0] * _SPMS
-    return _finish(merged, frame_ms, gate_db, offset)
+    return merged
 
 
 def _fit(p: _Piece, frames: int, frame_ms: int) -> _Piece:

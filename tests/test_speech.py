@@ -168,14 +168,14 @@ def test_activity_prior_and_reentry(tmp_path: Path) -> None:
     req = AlignRequest(tr, probe(CLIP / "acoustic_clip.flac"))
     lex = Lexicon()
     tokens = tokenize(tr.segments, lex)
-    prior = _activity_prior(req, tokens)
+    audio = _read_audio(str(CLIP / "acoustic_clip.flac"), str(tmp_path), req)
+    prior = _activity_prior(req, tokens, audio.raw)
     assert prior is not None and len(prior) == len(tokens)
     assert list(prior) == sorted(prior)
     truth = _truth()
     firsts = {t.seg: i for i, t in reversed(list(enumerate(tokens)))}
     for si, s in enumerate(tr.segments):
         assert abs(prior[firsts[si]] - truth[s.text][0]) <= 1000  # a coarse guide on 7 s
-    audio = _read_audio(str(CLIP / "acoustic_clip.flac"), str(tmp_path), req)
     speech = _activity(audio.db)
     opts = SpeechOptions(prior_max_ms=1000, prior_always=True)
     extra = {w: ph for w, ph in lex.extra.items()}
@@ -359,6 +359,44 @@ def test_missing_paragraph_does_not_pull_the_rest(tts_cut: tuple[Path, list[dict
     assert float(np.median(starts)) <= 10 and float(np.percentile(starts, 90)) <= 40
     assert float(np.median(ends)) <= 10 and float(np.percentile(ends, 90)) <= 40
     assert max(starts) <= 1000  # nothing pulled into the missing paragraph's speech
+
+
+def test_more_parts_than_workers_chain_without_loss(tts_cut: tuple[Path, list[dict]]) -> None:
+    # parts of at most part_ms, three a worker here: the junctions hold, every line as close
+    # to the truth as in one piece
+    wav, truth = tts_cut
+    idx = list(range(98))
+    tr = parse("\n".join(truth[i]["text"] for i in idx) + "\n", "plain", segmentation="lines")
+    al = align(AlignRequest(tr, probe(wav), options={"part_ms": 40_000}, jobs=2), "speech")
+    assert al.stats["parts"] == 6
+    starts, ends, found = _rest_errors(al, truth, idx, set(idx))
+    assert found == len(starts)
+    assert float(np.median(starts)) <= 10 and float(np.percentile(starts, 90)) <= 40
+    assert float(np.median(ends)) <= 10 and float(np.percentile(ends, 90)) <= 40
+    assert max(starts + ends) <= 500
+
+
+def test_partition_gives_each_worker_equal_parts_no_longer_than_asked() -> None:
+    from clipper.align.speech.assemble import _partition
+    from clipper.align.speech.audio import _Audio
+
+    rng = np.random.default_rng(1)
+    hour = 360_000  # frames
+    db = rng.uniform(-60, -20, 2 * hour).astype(np.float32)
+    audio = _Audio("unused", len(db) * 160, db)
+
+    def check(parts: list[tuple[int, int]]) -> list[int]:
+        assert parts[0][0] == 0 and parts[-1][1] == len(db)
+        assert all(a[1] == b[0] for a, b in zip(parts, parts[1:], strict=False))
+        return [b - a for a, b in parts]
+
+    assert _partition(audio, 1, 1_800_000) == [(0, len(db))]
+    lens = check(_partition(audio, 2, 1_800_000))  # 2 h: 4 half-hour parts, 2 a worker
+    assert len(lens) == 4 and max(abs(n - len(db) / 4) for n in lens) <= 2000  # cuts move 10 s at most
+    assert len(check(_partition(audio, 2, 3 * 3_600_000))) == 2  # never fewer than the workers
+    assert len(check(_partition(audio, 3, 1_800_000))) == 6
+    longer = _Audio("unused", 0, np.concatenate([db, db[:100]]))  # a second over: 3 a worker
+    assert len(_partition(longer, 2, 1_800_000)) == 6
 
 
 def test_locate_recognises_where_the_audio_is_in_the_text(tmp_path: Path) -> None:

@@ -103,6 +103,27 @@ def test_streamed_decode_matches_in_memory(tmp_path) -> None:
     assert [(r.start, r.end) for r in vad.speech_regions(two)] == [(r.start, r.end) for r in vad.speech_regions(mem)]
 
 
+def test_raw_file_matches_in_memory(tmp_path) -> None:
+    """activity_from_raw (the speech engine's decoded copy) equals the in-memory analysis:
+    one piece exactly, and pieces in two processes (a 3-minute file: 3 pieces) region for region."""
+    x, _ = build(LAYOUT * 3)
+    raw = tmp_path / "x.s16"
+    raw.write_bytes(x.tobytes())
+    mem = vad.activity_from_samples(x)
+    one = vad.activity_from_raw(raw)
+    assert one.frames == mem.frames and one.duration == mem.duration
+    assert np.array_equal(one.speech, mem.speech) and np.array_equal(one.fine, mem.fine)
+    long = np.tile(x, -(-180 * SR // len(x)))[: 180 * SR]
+    raw.write_bytes(long.tobytes())
+    seen: list[int] = []
+    two = vad.activity_from_raw(raw, jobs=2, progress=lambda label, done, total: seen.append(done))
+    ref = vad.activity_from_samples(long)
+    assert two.frames == ref.frames and len(seen) == 3
+    assert [(r.start, r.end) for r in vad.speech_regions(two)] == [(r.start, r.end) for r in vad.speech_regions(ref)]
+    (tmp_path / "empty.s16").write_bytes(b"")
+    assert vad.activity_from_raw(tmp_path / "empty.s16").frames == 0
+
+
 def test_offsets_use_a_longer_window_in_noise() -> None:
     """Clean audio keeps 5 ms at 8 dB for offsets; at a low SNR the window grows and the threshold drops."""
     x, spans = build(LAYOUT)

@@ -4,10 +4,13 @@ Long audio is never decoded in one piece (pocketsphinx's time grows faster than 
 audio, and a single mismatch derails the rest). Instead:
 
 1. the audio is streamed once from ffmpeg into a temporary raw file while 10 ms frame
-   energies are kept (memory flat in media length); the ``activity`` engine's times give
-   every word an expected start (the *prior*: cheap, from speech activity and lengths);
-2. the timeline is cut into parts, one a worker, at the quietest spot near equal shares;
-   each part enters the text near the prior's word for its first audio;
+   energies are kept (memory flat in media length); the ``activity`` engine's times, from
+   that file, give every word an expected start (the *prior*: cheap, from speech activity
+   and lengths);
+2. the timeline is cut into parts at the quietest spot near equal shares: one a worker
+   while each holds at most ``part_ms`` (30 min), else an equal number a worker, taken in
+   turn, so no worker idles while another finishes; each part enters the text near the
+   prior's word for its first audio;
 3. each worker walks its part in blocks of ~30 s. A block is decoded with a finite-state
    grammar over the next words of the transcript: the entry is the next unplaced word (or,
    at a cost per line, a line start a few lines ahead or behind), the exit is free (the

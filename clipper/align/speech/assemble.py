@@ -42,14 +42,18 @@ from .options import (
 log = logging.getLogger(__name__)
 
 
-def _partition(audio: _Audio, speech: np.ndarray, jobs: int) -> list[tuple[int, int]]:
+def _partition(audio: _Audio, jobs: int, part_ms: int) -> list[tuple[int, int]]:
+    """Parts of the timeline (frames), cut at the quietest spot near equal shares: one a
+    worker, or a multiple of the workers with none longer than ``part_ms`` (the 8-hour
+    file in two halves left one worker idle 50 s of 366 while the other finished)."""
     n = len(audio.db)
     if jobs <= 1 or n < 2 * 6000:
         return [(0, n)]
+    k = jobs * max(1, -(-n * FRAME_MS // (max(1, part_ms) * jobs)))
     parts = []
     lo = 0
-    for j in range(1, jobs):
-        target = n * j // jobs
+    for j in range(1, k):
+        target = n * j // k
         cut = _quiet_cut(audio.db, target - 1000, target + 1000)
         parts.append((lo, cut))
         lo = cut
@@ -168,7 +172,7 @@ def run(request: AlignRequest) -> Alignment:
         placed: dict[int, _Placed] = {}
         act_times: dict[int, tuple[int, int]] = {}
         if tokens and len(audio.db):
-            parts = _partition(audio, speech, jobs_n)
+            parts = _partition(audio, jobs_n, opts.part_ms)
             words = [t.word for t in tokens]
             extra = _extra_words(lex)
             pr = _run_probe(audio, speech, [p[0] for p in parts[1:]], words, extra, opts, jobs_n, request)
@@ -176,9 +180,9 @@ def run(request: AlignRequest) -> Alignment:
             lo, hi = _coverage(pr, len(audio.db), tokens) if not forced else (0, len(tokens))
             stats["covered_tokens"] = [lo, hi]
             sub = tokens[lo:hi]
-            prior = _activity_prior(request, sub, act_times) if opts.prior and sub else None
+            prior = _activity_prior(request, sub, audio.raw, act_times) if opts.prior and sub else None
             anchors = [(x.start, x.tok - lo) for x in pr.anchors if lo <= x.tok < hi]
-            got = _align_all(audio, speech, sub, extra, opts, parts, request, stats, prior, anchors)
+            got = _align_all(audio, speech, sub, extra, opts, parts, jobs_n, request, stats, prior, anchors)
             placed = {k + lo: v for k, v in got.items()}
         out_segs = _assemble(segs, tokens, placed, audio, speech, opts)
         out_segs = _fall_back(out_segs, act_times, audio, speech, stats)
@@ -209,14 +213,14 @@ def _align_all(
     extra: dict[str, str],
     opts: SpeechOptions,
     parts: list[tuple[int, int]],
+    jobs_n: int,
     request: AlignRequest,
     stats: dict[str, Any],
     prior: np.ndarray | None = None,
     anchors: Sequence[tuple[int, int]] = (),
 ) -> dict[int, _Placed]:
-    """Place ``tokens`` (indices from 0) on the audio, a part a worker; ``anchors`` are
-    (ms, token) pairs recognition confirmed."""
-    jobs_n = len(parts)
+    """Place ``tokens`` (indices from 0) on the audio, parts in ``jobs_n`` workers; ``anchors``
+    are (ms, token) pairs recognition confirmed."""
     words = [t.word for t in tokens]
     nph = [t.nphones for t in tokens]
     seg_of = [t.seg for t in tokens]
@@ -292,22 +296,27 @@ def _align_all(
     return placed
 
 
-def _activity_prior(request: AlignRequest, tokens: list[Token], seg_times: dict[int, tuple[int, int]] | None = None) -> np.ndarray | None:
+def _activity_prior(
+    request: AlignRequest, tokens: list[Token], raw: str, seg_times: dict[int, tuple[int, int]] | None = None
+) -> np.ndarray | None:
     """Expected start (ms) of every token from the activity engine (cheap: activity and lengths),
-    run on the lines ``tokens`` come from (the stretch of text the audio holds); ``seg_times``,
-    when given, receives the activity engine's (start, end) of each line it placed.
+    run on the lines ``tokens`` come from (the stretch of text the audio holds), over ``raw``
+    (the decoded audio: a second decode cost 5 s an hour); ``seg_times``, when given,
+    receives the activity engine's (start, end) of each line it placed.
 
     Each placed segment's span is shared among its tokens by phone count; tokens of unplaced
     segments are interpolated. Non-decreasing by construction. None when activity fails.
     """
     from ...errors import ClipperError
+    from ...vad import activity_from_raw
     from .. import activity
 
     seg0, seg1 = tokens[0].seg, tokens[-1].seg + 1
     tr = request.transcript
     sub = replace(tr, segments=tr.segments[seg0:seg1])
     try:
-        al = activity.run(replace(request, transcript=sub, options={}, anchors=()))
+        track = activity_from_raw(raw, jobs=max(1, request.jobs), progress=request.progress)
+        al = activity.align_track(replace(request, transcript=sub, options={}, anchors=()), track)
     except ClipperError:
         return None
     segs = (None,) * seg0 + al.transcript.segments

@@ -494,7 +494,10 @@ def _align_part(job: _PartJob) -> tuple[list[_Placed], dict[str, int]]:
         stats["blocks"] += 1
         if fillers is not None:
             fillers[:] = [(a - PAD_FRAMES, b - PAD_FRAMES) for a, b in fillers]
-        return [(t, a - PAD_FRAMES, b - PAD_FRAMES, sc) for t, a, b, sc in got]
+        # a word the decoder opened in the lead of noise floor starts at the block's start:
+        # before it lies audio this block never saw (at a part's first block, the previous
+        # part's last word: "The" laid 300 ms early over the end of "city")
+        return [(t, max(0, a - PAD_FRAMES), max(1, b - PAD_FRAMES), sc) for t, a, b, sc in got]
 
     def checked(
         x: np.ndarray, ents: Sequence[tuple[int, float]], n_sp: int, pos: int, end: int
