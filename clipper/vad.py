@@ -385,8 +385,9 @@ def activity_from_raw(
     duration = n // _SPMS
     step, bounds = _piece_bounds(max(1, duration), jobs)
     tasks = [(os.fspath(raw), a, None if k == len(bounds) - 1 else step, frame_ms, mode) for k, a in enumerate(bounds)]
-    if len(tasks) == 1:
-        piece = _raw_piece_worker(tasks[0])
+    if jobs <= 1 or len(tasks) == 1:
+        # here, in one pass (a daemonic process, a Dask worker's, may not start others)
+        piece = _raw_piece_worker((os.fspath(raw), 0, None, frame_ms, mode))
     else:
         piece = _run_pieces(_raw_piece_worker, tasks, jobs, step, duration, frame_ms, progress)
     return _finish(piece, frame_ms, gate_db, 0)

@@ -115,6 +115,8 @@ def test_raw_file_matches_in_memory(tmp_path) -> None:
     assert np.array_equal(one.speech, mem.speech) and np.array_equal(one.fine, mem.fine)
     long = np.tile(x, -(-180 * SR // len(x)))[: 180 * SR]
     raw.write_bytes(long.tobytes())
+    whole = vad.activity_from_raw(raw)  # one worker: one pass here, no process started
+    assert np.array_equal(whole.speech, vad.activity_from_samples(long).speech)
     seen: list[int] = []
     two = vad.activity_from_raw(raw, jobs=2, progress=lambda label, done, total: seen.append(done))
     ref = vad.activity_from_samples(long)
