@@ -387,19 +387,29 @@ def activity_from_raw(
     tasks = [(os.fspath(raw), a, None if k == len(bounds) - 1 else step, frame_ms, mode) for k, a in enumerate(bounds)]
     if jobs <= 1 or len(tasks) == 1:
         # here, in one pass (a daemonic process, a Dask worker's, may not start others)
-        piece = _raw_piece_worker((os.fspath(raw), 0, None, frame_ms, mode))
+        piece = _raw_piece_worker((os.fspath(raw), 0, None, frame_ms, mode), progress, duration)
     else:
         piece = _run_pieces(_raw_piece_worker, tasks, jobs, step, duration, frame_ms, progress)
     return _finish(piece, frame_ms, gate_db, 0)
 
 
-def _raw_piece_worker(args: tuple[str, int, int | None, int, int]) -> _Piece:
+def _raw_piece_worker(args: tuple[str, int, int | None, int, int], progress: ProgressFn | None = None, total_ms: int = 0) -> _Piece:
     raw, start, dur, frame_ms, mode = args
-    x = np.memmap(raw, dtype=np.int16, mode="r")
-    a = start * _SPMS
-    b = x.shape[0] if dur is None else min(x.shape[0], a + dur * _SPMS)
-    step = SAMPLE_RATE * 30
-    return _analyse_chunks((np.array(x[i : min(i + step, b)]) for i in range(a, b, step)), frame_ms, mode)
+
+    def chunks() -> Iterator[np.ndarray]:
+        # plain reads, not a memory map: mapped pages would count in the worker's memory
+        left = -1 if dur is None else dur * _SPMS
+        with open(raw, "rb") as f:
+            f.seek(start * _SPMS * 2)
+            while left:
+                n = SAMPLE_RATE * 30 if left < 0 else min(left, SAMPLE_RATE * 30)
+                x = np.frombuffer(f.read(n * 2), dtype=np.int16)
+                if not x.shape[0]:
+                    return
+                left = left - x.shape[0] if left > 0 else left
+                yield x
+
+    return _analyse_chunks(chunks(), frame_ms, mode, progress, total_ms)
 
 
 def _piece_bounds(duration: int, jobs: int) -> tuple[int, list[int]]:

@@ -115,8 +115,10 @@ def test_raw_file_matches_in_memory(tmp_path) -> None:
     assert np.array_equal(one.speech, mem.speech) and np.array_equal(one.fine, mem.fine)
     long = np.tile(x, -(-180 * SR // len(x)))[: 180 * SR]
     raw.write_bytes(long.tobytes())
-    whole = vad.activity_from_raw(raw)  # one worker: one pass here, no process started
+    said: list[int] = []
+    whole = vad.activity_from_raw(raw, progress=lambda label, done, total: said.append(done))  # one pass here
     assert np.array_equal(whole.speech, vad.activity_from_samples(long).speech)
+    assert said == [30_000 * k for k in range(1, 7)]
     seen: list[int] = []
     two = vad.activity_from_raw(raw, jobs=2, progress=lambda label, done, total: seen.append(done))
     ref = vad.activity_from_samples(long)
