@@ -384,11 +384,11 @@ def activity_from_raw(
         return activity_from_samples(np.zeros(0, dtype=np.int16), frame_ms=frame_ms, mode=mode, gate_db=gate_db)
     duration = n // _SPMS
     step, bounds = _piece_bounds(max(1, duration), jobs)
-    tasks = [(os.fspath(raw), a, None if k == len(bounds) - 1 else step, frame_ms, mode) for k, a in enumerate(bounds)]
-    if jobs <= 1 or len(tasks) == 1:
+    if jobs <= 1 or len(bounds) == 1:
         # here, in one pass (a daemonic process, a Dask worker's, may not start others)
         piece = _raw_piece_worker((os.fspath(raw), 0, None, frame_ms, mode), progress, duration)
     else:
+        tasks = [(os.fspath(raw), a, None if k == len(bounds) - 1 else step, frame_ms, mode) for k, a in enumerate(bounds)]
         piece = _run_pieces(_raw_piece_worker, tasks, jobs, step, duration, frame_ms, progress)
     return _finish(piece, frame_ms, gate_db, 0)
 

@@ -41,7 +41,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -879,8 +879,12 @@ def _place_notes(segments: Sequence[Segment], times: dict[int, tuple[int, int, f
     return out
 
 
-def run(request: AlignRequest) -> Alignment:
-    """Place the transcript by speech activity and length (see the module docstring)."""
+def run(request: AlignRequest, make_track: Callable[[], vadmod.ActivityTrack] | None = None) -> Alignment:
+    """Place the transcript by speech activity and length (see the module docstring).
+
+    ``make_track``: how to get the media's activity when it is needed, for a caller that
+    has the audio decoded already (the speech engine); by default the media is decoded.
+    """
     opts = request.options
     if request.reference is not None and bool(opts.get("cuemap", True)):
         from .anchors import check_result
@@ -890,6 +894,8 @@ def run(request: AlignRequest) -> Alignment:
         return check_result(run_cuemap(request), request.anchors)
     if request.media is None:
         raise AlignmentError("the activity engine needs media (or a ⟨--reference⟩ track to map cues from)")
+    if make_track is not None:
+        return align_track(request, make_track())
     track = vadmod.frame_activity(
         request.media,
         mode=int(opts.get("vad_mode", 2)),

@@ -315,8 +315,10 @@ def _activity_prior(
     tr = request.transcript
     sub = replace(tr, segments=tr.segments[seg0:seg1])
     try:
-        track = activity_from_raw(raw, jobs=max(1, request.jobs), progress=request.progress)
-        al = activity.align_track(replace(request, transcript=sub, options={}, anchors=()), track)
+        al = activity.run(
+            replace(request, transcript=sub, options={}, anchors=()),
+            make_track=lambda: activity_from_raw(raw, jobs=max(1, request.jobs), progress=request.progress),
+        )
     except ClipperError:
         return None
     segs = (None,) * seg0 + al.transcript.segments
