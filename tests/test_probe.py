@@ -74,3 +74,23 @@ def test_sample_windows_cover_a_short_file_whole_and_sample_a_long_one() -> None
     # a part start inside a sample: the two become one window
     merged = P.sample_windows(speech, 24_000, 1000, also=[wins[3][0] + 500])
     assert len(merged) == 15 and (wins[3][0], wins[3][1] + 500) in merged
+
+
+def test_a_second_look_tiles_a_short_file_whole() -> None:
+    # 26 s in 10 s windows: the 6 s tail is kept as a window of its own; a 1 s tail joins the last
+    assert P.more_windows(2600, [(0, 2600)], 1000, 30_000) == [(0, 1000), (1000, 2000), (2000, 2600)]
+    assert P.more_windows(2100, [(0, 2100)], 1000, 30_000) == [(0, 1000), (1000, 2100)]
+
+
+def test_a_second_look_at_a_long_file_adds_windows_between_the_first() -> None:
+    have = [(10_000, 11_000), (50_000, 51_000)]
+    got = P.more_windows(100_000, have, 1000, 10_000)
+    assert set(have) <= set(got) and len(got) == 2 + 10  # ten more: 10,000 frames of them
+    assert got == sorted(got) and all(b - a == 1000 for a, b in got)
+    assert all(b <= c for (_, b), (c, _) in zip(got, got[1:], strict=False))  # none overlaps another
+    assert 0 <= got[0][0] and got[-1][1] <= 100_000
+
+
+def test_the_probe_counts_the_runs_its_anchors_come_from() -> None:
+    hyps = [_hyp(["so", "what", "is", "a"]), _hyp(["predicts", "what", "happens", "next", "so", "what"])]
+    assert P.probe(hyps, [(0, 200), (1000, 1200)], WORDS).runs == 2

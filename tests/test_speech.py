@@ -562,3 +562,48 @@ def test_a_hum_is_marked_and_its_start_found_at_the_onset_of_its_murmur(tmp_path
     # short, and with any reach the break ahead reads as the end of the line before's sound
     assert _snap(str(raw), decoder_start, 80, 300, 0) is None
     assert _snap(str(raw), decoder_start, HUM_BACK_MS, 300, 0) is None
+
+
+def _probe(heard: int, matched: int) -> object:
+    from clipper.align.probe import Anchor, Probe
+
+    return Probe(tuple(Anchor(k, 100 * k, 100 * k + 90) for k in range(matched)), heard, matched, 1, 1, run_sizes=(matched,))
+
+
+@pytest.mark.parametrize(
+    ("heard", "matched", "refused"),
+    [
+        (93, 11, True),  # 12% from 11 anchors: what a short transcript's chance runs gave
+        (147, 20, False),  # 14% from 20 anchors: the conference call, looked at whole
+        (22, 11, False),  # 50% of a short clear clip: few words, but most of them
+        (100, 7, True),  # under the threshold however many
+    ],
+)
+def test_a_small_share_from_few_anchors_is_refused(heard: int, matched: int, refused: bool) -> None:
+    from clipper.align.speech.assemble import _check_match
+    from clipper.align.speech.options import SpeechOptions
+
+    tr = parse("\n".join(_lines()) + "\n", "plain", segmentation="lines")
+    req = AlignRequest(tr, probe(CLIP / "acoustic_clip.flac"))
+    stats: dict[str, object] = {}
+    if refused:
+        with pytest.raises(MismatchError, match="recognition found only"):
+            _check_match(_probe(heard, matched), req, SpeechOptions(), stats)  # type: ignore[arg-type]
+    else:
+        assert _check_match(_probe(heard, matched), req, SpeechOptions(), stats) is False  # type: ignore[arg-type]
+    assert stats["probe"]["matched"] == matched  # type: ignore[index]
+
+
+def test_thin_evidence_takes_a_second_look_at_the_whole_file(tmp_path: Path) -> None:
+    # the clip three times over: 22.5 s, sampled first as one window; a share asked of more
+    # than it gives is thin, so the file is recognised again in 10 s windows, and that decides
+    x = decode_audio(CLIP / "acoustic_clip.flac")
+    wav = tmp_path / "thrice.wav"
+    _write_wav(wav, np.concatenate([x, x, x]))
+    al = _align(_lines() * 3, wav, min_match_share=0.45)
+    pr = al.stats["probe"]
+    assert "first_share" in pr and pr["samples"] == 2  # 0-10 s and 10-22.5 s (a short tail joins)
+    assert pr["share"] >= 0.45 and pr["matched"] >= 12
+    al = _align(_lines() * 3, wav, min_match_share=0.45, probe_more_ms=0)
+    assert "first_share" not in al.stats["probe"]
+

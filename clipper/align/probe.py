@@ -28,7 +28,7 @@ import numpy as np
 
 from .sphinx import FRAME_MS
 
-__all__ = ["RUN", "Anchor", "Probe", "sample_windows", "find_runs", "chain", "probe"]
+__all__ = ["RUN", "Anchor", "Probe", "sample_windows", "more_windows", "find_runs", "chain", "probe"]
 
 #: recognised words in a row that must match consecutive transcript words to be an anchor
 RUN = 4
@@ -56,6 +56,12 @@ class Probe:
     samples: int
     samples_matched: int  # samples holding at least one kept run
     windows: tuple[tuple[int, int], ...] = field(default=())  # the samples (frames)
+    run_sizes: tuple[int, ...] = ()  # the kept runs the anchors come from, in order: how many anchors each
+    first_share: float | None = None  # after a second look: the first look's share
+
+    @property
+    def runs(self) -> int:
+        return len(self.run_sizes)
 
     @property
     def share(self) -> float:
@@ -94,6 +100,26 @@ def sample_windows(speech: np.ndarray, every: int, length: int, also: Sequence[i
         else:
             merged.append((a, b))
     return merged
+
+
+def more_windows(n: int, have: Sequence[tuple[int, int]], length: int, budget: int) -> list[tuple[int, int]]:
+    """Windows for a second look at ``n`` frames of audio: the whole of it in windows of
+    ``length`` when it is at most ``budget`` long, else ``have`` plus windows spread evenly
+    over the rest, ``budget`` frames of them, none overlapping another."""
+    if n <= budget:
+        cuts = list(range(0, n, length))
+        if len(cuts) > 1 and n - cuts[-1] < length // 2:
+            cuts.pop()  # a short tail joins the window before it
+        return [(a, b) for a, b in zip(cuts, [*cuts[1:], n], strict=True)]
+    out = sorted(have)
+    k = budget // length
+    for i in range(k):
+        a = int((i + 0.5) * n / k) - length // 2
+        a = max(0, min(n - length, a))
+        if all(a + length <= x or a >= y for x, y in out):
+            out.append((a, a + length))
+            out.sort()
+    return out
 
 
 def find_runs(
@@ -179,4 +205,4 @@ def probe(
     wins = [(a * FRAME_MS, b * FRAME_MS) for a, b in windows]
     n_match = sum(1 for a, b in wins if any(a <= r[0].start < b for r in kept))
     heard = sum(len(h) for h in hyps)
-    return Probe(anchors, heard, len(anchors), len(windows), n_match, tuple(windows))
+    return Probe(anchors, heard, len(anchors), len(windows), n_match, tuple(windows), tuple(len(r) for r in kept))

@@ -39,10 +39,13 @@ audio, and a single mismatch derails the rest). Instead:
 Before any of this, the transcript is checked against the audio (``probe``): a 10 s
 sample every 4 minutes (and one where each part starts) is recognised with a bigram of the
 whole transcript, and runs of four or more recognised words in the text's order become
-*anchors* (time, word). When fewer than 8% of the words recognition heard belong to such
-runs, the transcript is not this recording's (measured: matching transcripts 16-93%,
-others 0-3.4%) and the run is refused with ``MismatchError`` unless ``--force`` (then every
-confidence is capped at 0.1). Text before the first anchor or after the last that the audio
+*anchors* (time, word). Thin evidence (a share under 16%, or fewer than 12 anchors) takes
+a second look: more of the audio, all of it up to 5 minutes, in 10 s windows. When fewer
+than 8% of the words recognition heard belong to such runs, or under 16% from fewer than 12
+words, the transcript is not this recording's (measured on the degraded sets: matching
+transcripts 9-93% after the second look, others 0-2.9%; a short transcript's chance runs
+gave 12% from 11 words at first sight) and the run is refused with ``MismatchError``
+unless ``--force`` (then every confidence is capped at 0.1). Text before the first anchor or after the last that the audio
 around them cannot hold is left unplaced (a whole series' transcript on one episode), and
 parts enter the text at the anchor nearest their start.
 

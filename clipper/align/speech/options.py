@@ -31,6 +31,9 @@ GAP_SLACK = 2.0
 #: an unsure line (confidence under 0.5) whose start or end lies further than this from the
 #: activity engine's takes the activity engine's times (``_fall_back``)
 FALLBACK_MS = 4_000
+#: fewer anchors (recognised words in runs) than this are thin evidence: the probe looks
+#: again (``_thin``); a share under twice ``min_match_share`` from fewer is then refused
+THIN_WORDS = 12
 #: confidence factor for a segment from a block decoded again with wide beams (see
 #: ``_segment_confidence``): measured, 3% of such blocks' segments were >500 ms off, 0.4% of the others
 WIDE_FACTOR = 0.8
@@ -77,6 +80,7 @@ class SpeechOptions:
     probe_ms: int = 10_000  # ... this long, against the whole transcript: anchors
     min_match_share: float = 0.08  # refuse when less of what recognition hears is in the transcript ...
     min_probe_words: int = 20  # ... once it heard at least this many words
+    probe_more_ms: int = 300_000  # thin evidence: recognise this much more audio (the whole of a shorter file) first
     wide_retry: bool = True  # decode a block that looks wrong again with wide beams
     suspect_uncovered: float = 0.10  # a block looks wrong when more of its speech is covered by no word ...
     suspect_ratio: float = 0.7  # ... or it holds fewer words than this share of what its speech should hold
