@@ -3,8 +3,9 @@
 
 Every case of the degraded sets (``scripts/make_degraded.py``) and of ``../shared/data`` is
 checked with its own transcript (right pairs: a refusal is a false one) and with the
-transcript of a case from another text (wrong pairs: an acceptance lets the engine lay
-another recording's words on this speech). Each pair is judged twice in the same run: as
+transcripts of cases from other texts, the next one along and the shortest of 40 words or
+more (wrong pairs: an acceptance lets the engine lay another recording's words on this
+speech). Each pair is judged twice in the same run: as
 the engine does (a second, longer look when the first samples say little) and with the
 first look only (``probe_more_ms=0``), the check before the second look was added. Only
 the check runs (recognition of samples), not the alignment.
@@ -95,6 +96,8 @@ def main() -> None:
         by_text.setdefault(_text_of(c.name), c)
     texts = sorted(by_text)
     wrong = [(c.name, c.media, c.transcript) for c in cases if "other_recording" in c.name]
+    n_words = {t: len(re.findall(r"[a-z']+", by_text[t].transcript.read_text(encoding="utf-8").lower())) for t in texts}
+    shortest = [by_text[t] for t in sorted(texts, key=lambda t: n_words[t]) if n_words[t] >= 40]
     for c in cases:
         if "other_recording" in c.name:
             continue
@@ -106,6 +109,13 @@ def main() -> None:
             other = by_text[texts[(k + j) % len(texts)]]
             if not mine & _grams(other.transcript):
                 wrong.append((f"{c.name} <- {other.name}", c.media, other.transcript))
+                break
+        # and the shortest other text of 40 words or more: a short transcript's bigram
+        # spells chance runs of it out of any speech
+        for other in shortest:
+            if _text_of(other.name) != _text_of(c.name) and not mine & _grams(other.transcript):
+                if (f"{c.name} <- {other.name}", c.media, other.transcript) not in wrong:
+                    wrong.append((f"{c.name} <- {other.name}", c.media, other.transcript))
                 break
     out: dict[str, Any] = {}
     for label, opts in (("engine", {}), ("first_look_only", {"probe_more_ms": 0})):

@@ -142,8 +142,8 @@ def _check_match(pr: probemod.Probe, request: AlignRequest, opts: SpeechOptions,
                       "matched": pr.matched, "share": round(pr.share, 3), "runs": pr.runs}  # fmt: skip
     if pr.first_share is not None:
         stats["probe"]["first_share"] = round(pr.first_share, 3)
-    # refused: too small a share, or (after the second look) a small share resting on few
-    # anchors; a short clip of clear speech has a high share, however few words it holds
+    # refused: too small a share, or a small one resting on few anchors (chance runs of a
+    # short transcript); a short clip of clear speech has a high share, however few words
     low = pr.share < opts.min_match_share or (pr.share < 2 * opts.min_match_share and pr.matched < THIN_WORDS)
     if pr.heard < opts.min_probe_words or not low:
         return False
@@ -156,13 +156,15 @@ def _check_match(pr: probemod.Probe, request: AlignRequest, opts: SpeechOptions,
         "is it the transcript of another recording, or speech in another language? "
         "Pass ⟨--force⟩ to align anyway (times will be marked unreliable)"
     )
+    # the threshold the share missed: the usual one, or twice it for a share from few anchors
+    thr = opts.min_match_share if pr.share < opts.min_match_share else 2 * opts.min_match_share
     if not request.force:
-        raise MismatchError(msg, pr.share, opts.min_match_share, "transcript")
+        raise MismatchError(msg, pr.share, thr, "transcript")
     stats.setdefault("warnings", []).append(
         f"recognition found only {pr.matched} of the {pr.heard} words it heard ({pr.share:.0%}) in the transcript; aligned anyway (--force), "
         "every time is unreliable"
     )
-    stats["mismatch"] = {"share": round(pr.share, 3), "threshold": opts.min_match_share, "forced": True}
+    stats["mismatch"] = {"share": round(pr.share, 3), "threshold": thr, "forced": True}
     return True
 
 
