@@ -43,7 +43,7 @@ whole transcript, and runs of four or more recognised words in the text's order 
 a second look: more of the audio, all of it up to 5 minutes, in 10 s windows. When fewer
 than 8% of the words recognition heard belong to such runs, or under 16% from fewer than 12
 words, the transcript is not this recording's (measured on the degraded sets: matching
-transcripts 9-93% after the second look, others 0-2.9%; a short transcript's chance runs
+transcripts 9-93% after the second look, others 0-3%; a short transcript's chance runs
 gave 12% from 11 words at first sight) and the run is refused with ``MismatchError``
 unless ``--force`` (then every confidence is capped at 0.1). Text before the first anchor or after the last that the audio
 around them cannot hold is left unplaced (a whole series' transcript on one episode), and
