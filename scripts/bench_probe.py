@@ -5,10 +5,11 @@ Every case of the degraded sets (``scripts/make_degraded.py``) and of ``../share
 checked with its own transcript (right pairs: a refusal is a false one) and with the
 transcripts of cases from other texts, the next one along and the shortest of 40 words or
 more (wrong pairs: an acceptance lets the engine lay another recording's words on this
-speech). Each pair is judged twice in the same run: as
-the engine does (a second, longer look when the first samples say little) and with the
-first look only (``probe_more_ms=0``), the check before the second look was added. Only
-the check runs (recognition of samples), not the alignment.
+speech). Each pair is judged twice in the same run: as the engine does (a second, longer
+look when the first samples say little) and with the first look only (``probe_more_ms=0``).
+Both apply today's refusal rule; the one before the second look accepted any share of 8%
+or more, which the rows' ``share`` shows. Only the check runs (recognition of samples),
+not the alignment.
 
     python scripts/make_degraded.py && python scripts/make_degraded.py --set validation
     python scripts/bench_probe.py [-j 2]
