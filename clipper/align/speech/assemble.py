@@ -105,7 +105,10 @@ def _run_probe(
     if not opts.probe_more_ms or pr.heard < opts.min_probe_words or not _thin(pr, opts):
         return pr
     more = probemod.more_windows(len(speech), windows, opts.probe_ms // FRAME_MS, opts.probe_more_ms // FRAME_MS)
-    hyps.update(_recognise(audio, [w for w in more if w not in hyps], words, extra, opts, jobs_n, request))
+    new = [w for w in more if w not in hyps]
+    if not new:
+        return pr  # a file no longer than one window: it was heard whole already
+    hyps.update(_recognise(audio, new, words, extra, opts, jobs_n, request))
     pr2 = probemod.probe([hyps[w] for w in more], more, words)
     log.info("probe: share %.3f in %d runs, looked again: %.3f in %d runs", pr.share, pr.runs, pr2.share, pr2.runs)
     return replace(pr2, first_share=pr.share)
@@ -143,9 +146,10 @@ def _check_match(pr: probemod.Probe, request: AlignRequest, opts: SpeechOptions,
     if pr.first_share is not None:
         stats["probe"]["first_share"] = round(pr.first_share, 3)
     # refused: too small a share, or a small one resting on few anchors (chance runs of a
-    # short transcript); a short clip of clear speech has a high share, however few words
-    low = pr.share < opts.min_match_share or (pr.share < 2 * opts.min_match_share and pr.matched < THIN_WORDS)
-    if pr.heard < opts.min_probe_words or not low:
+    # short transcript); a short clip of clear speech has a high share, however few words.
+    # ``thr``: the threshold the share missed, the usual one or twice it
+    thr = opts.min_match_share if pr.share < opts.min_match_share or pr.matched >= THIN_WORDS else 2 * opts.min_match_share
+    if pr.heard < opts.min_probe_words or pr.share >= thr:
         return False
     assert request.media is not None
     src = request.transcript.meta.get("path", "the transcript")
@@ -156,8 +160,6 @@ def _check_match(pr: probemod.Probe, request: AlignRequest, opts: SpeechOptions,
         "is it the transcript of another recording, or speech in another language? "
         "Pass ⟨--force⟩ to align anyway (times will be marked unreliable)"
     )
-    # the threshold the share missed: the usual one, or twice it for a share from few anchors
-    thr = opts.min_match_share if pr.share < opts.min_match_share else 2 * opts.min_match_share
     if not request.force:
         raise MismatchError(msg, pr.share, thr, "transcript")
     stats.setdefault("warnings", []).append(
