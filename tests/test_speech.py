@@ -292,6 +292,44 @@ def test_detached_first_words_that_fit_badly_rejoin_their_line() -> None:
     assert not _reattach_first(four, [1, 1, 1, 1, 1], 0, 8.0)
 
 
+def test_a_run_crowded_against_its_one_confident_line_falls_back() -> None:
+    # Harvard sentences under babble (validation): line 0 confident, the other nine unsure,
+    # each laid on the babble before it, drifting up to 10.7 s early; nothing held the run's
+    # end. The activity engine had them within 1.3 s. Decoder and activity times as measured.
+    import numpy as np
+
+    from clipper.align.speech.assemble import _Audio, _crowded, _fall_back
+    from clipper.model import Segment, Word
+
+    dec = [(1127, 4290, 0.77), (6255, 9630, 0.34), (10152, 13208, 0.34), (13730, 16870, 0.31), (17286, 22230, 0.34),
+           (22230, 24500, 0.32), (24500, 28230, 0.23), (29120, 31630, 0.22), (31852, 38170, 0.48), (38636, 43530, 0.45)]
+    act = {0: (0, 4629), 1: (4933, 10639), 2: (11943, 16973), 3: (17261, 22242), 4: (22352, 27037),
+           5: (27251, 32081), 6: (32165, 37251), 7: (37358, 42557), 8: (42644, 48432)}  # fmt: skip
+    text = "the gold ring fits only a pierced ear"
+    segs = [Segment(k, text, tuple(Word(w) for w in text.split()), a, b, c) for k, (a, b, c) in enumerate(dec)]
+    audio = _Audio("", 52_000 * 16, np.full(5200, -20.0, dtype=np.float32))
+    stats: dict[str, int] = {}
+    out = _fall_back(segs, act, audio, np.ones(5200, dtype=bool), stats)
+    assert out[0] == segs[0]  # a confident line never moves
+    assert [(s.start, s.end, s.confidence) for s in out[1:9]] == [(a, b, 0.0) for a, b in list(act.values())[1:]]
+    assert not out[9].placed and stats["prior_fallbacks"] == 9  # past the last placed line: nowhere
+    # the same run drifting away from its confident line, or held on both sides, stays
+    late = {k: (a - 9000, b - 9000) for k, (a, b) in act.items()}
+    assert _fall_back(segs, late, audio, np.ones(5200, dtype=bool), {}) == segs
+    held = [*segs, Segment(10, text, segs[0].words, 50_000, 51_000, 0.9)]
+    assert _fall_back(held, act, audio, np.ones(5200, dtype=bool), {}) == held
+    # fewer than half of the run far (or fewer than three lines) is not crowding
+    run = list(range(1, 10))
+    assert _crowded(segs, run, act, True, False)
+    assert not _crowded(segs, run, {k: v for k, v in act.items() if k not in (3, 4, 5)}, True, False)
+    assert not _crowded(segs, [7, 8], act, True, False)
+    # the mirror image: a run before the first confident line, laid late towards it
+    mirror = [s.with_times(60_000 - s.end, 60_000 - s.start) for s in reversed(segs)]  # type: ignore[operator]
+    m_act = {9 - k: (60_000 - b, 60_000 - a) for k, (a, b) in act.items()}
+    assert _crowded(mirror, list(range(0, 9)), m_act, False, True)
+    assert not _crowded(mirror, list(range(0, 9)), m_act, True, False)
+
+
 def test_prior_can_be_switched_off() -> None:
     on = _align(_lines(), CLIP / "acoustic_clip.flac")
     off = _align(_lines(), CLIP / "acoustic_clip.flac", prior=False)
