@@ -75,6 +75,11 @@ score; segments from their words, lowered for every doubt about an edge or a blo
 in 99% of cases. A line no word of which was placed gets the gap between its neighbours
 (confidence 0) only when the gap holds speech enough for it and is not much longer than the
 line takes to say; otherwise it is ``placed: false`` (not in this media) with no times.
+A run of unsure lines (under 0.5) where the decoder lost the chain takes the activity
+engine's times instead, at confidence 0 (``_fall_back``): when a line of it lies over 4 s
+from them and lasts far longer than its text takes to say (heavy reverberation), or when
+the run has a confident line on one side only and half of its lines or more lie that far
+from them, all towards that line (babble: the text crowded against the line that holds it).
 
 The package follows those steps: :mod:`.options` (settings, constants, the transcript as
 tokens), :mod:`.audio` (the audio pass, speech activity, energy edges), :mod:`.chain` (one
