@@ -419,13 +419,12 @@ def _fall_back(
         def lost(k: int) -> bool:
             """Far from the activity engine's times, and stretched far beyond its text."""
             s = out[k]
-            a, b = act.get(k, (s.start, s.end))
-            assert s.start is not None and s.end is not None and a is not None and b is not None
-            far = abs(s.start - a) > FALLBACK_MS or abs(s.end - b) > FALLBACK_MS
-            return far and s.end - s.start > GAP_SLACK * 1.25 * 60 * len(s.spoken_text) + 1000
+            assert s.start is not None and s.end is not None
+            return _far(s, act.get(k)) and s.end - s.start > GAP_SLACK * 1.25 * 60 * len(s.spoken_text) + 1000
 
-        lo = next((o.end for o in reversed(out[:i]) if o.end is not None), None)
-        hi = next((o.start for o in out[j:] if o.start is not None), None)
+        # (indices, not slices: the nearest placed line is almost always the run's neighbour)
+        lo = next((out[m].end for m in range(i - 1, -1, -1) if out[m].end is not None), None)
+        hi = next((out[m].start for m in range(j, len(out)) if out[m].start is not None), None)
         if any(lost(k) for k in run) or _crowded(out, run, act, lo is not None, hi is not None):
             log.debug("lost run %d-%d: %s", i, j, [(k, out[k].start, out[k].end, act.get(k)) for k in run])
             lo = lo or 0
@@ -451,14 +450,17 @@ def _crowded(
     :func:`_fall_back`."""
     if before == after:
         return False
-    far = []
-    for k in run:
-        s, ab = out[k], act.get(k)
-        assert s.start is not None and s.end is not None
-        if ab is not None and (abs(s.start - ab[0]) > FALLBACK_MS or abs(s.end - ab[1]) > FALLBACK_MS):
-            far.append(s.start - ab[0])
+    # signed start offsets of the far lines (negative: earlier than the activity engine's)
+    far = [out[k].start - act[k][0] for k in run if _far(out[k], act.get(k))]  # type: ignore[operator]
     towards = sum(1 for d in far if (d < 0) == before)
     return towards == len(far) >= max(3, (len(run) + 1) // 2)
+
+
+def _far(s: Segment, ab: tuple[int, int] | None) -> bool:
+    """A placed line more than :data:`FALLBACK_MS` from the activity engine's times ``ab``
+    at either edge (never, without them)."""
+    assert s.start is not None and s.end is not None
+    return ab is not None and (abs(s.start - ab[0]) > FALLBACK_MS or abs(s.end - ab[1]) > FALLBACK_MS)
 
 
 def _rejoin(job: _PartJob, pl: list[_Placed], start_frame: int) -> tuple[int, int] | None:
