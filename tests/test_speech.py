@@ -330,6 +330,16 @@ def test_a_run_crowded_against_its_one_confident_line_falls_back() -> None:
     assert not _crowded(mirror, list(range(0, 9)), m_act, True, False)
 
 
+def test_drop_blips_drops_short_loud_runs_between_quiet_ones_only() -> None:
+    from clipper.align.speech.audio import _drop_blips
+
+    m = np.array([int(c) for c in "110001100000011100001111111011"], dtype=bool)
+    # runs of 2 between quiet go; runs of 3 and 7 stay, so do short runs at either end
+    assert "".join(str(int(v)) for v in _drop_blips(m, 3)) == "110000000000011100001111111011"
+    assert "".join(str(int(v)) for v in _drop_blips(m, 4)) == "110000000000000000001111111011"
+    assert _drop_blips(np.zeros(0, dtype=bool), 20).shape == (0,)
+
+
 def test_prior_can_be_switched_off() -> None:
     on = _align(_lines(), CLIP / "acoustic_clip.flac")
     off = _align(_lines(), CLIP / "acoustic_clip.flac", prior=False)

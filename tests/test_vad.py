@@ -139,3 +139,22 @@ def test_offsets_use_a_longer_window_in_noise() -> None:
     assert track.tail_win > 5 and track.tail_db < 8.0
     off = vad.refine_offset(track, spans[0][1] - 20)
     assert abs(off - spans[0][1]) <= 60
+
+
+def test_block_percentiles_are_numpys_nanpercentile_exactly() -> None:
+    # the one-sort version must give numpy's values bit for bit (thresholds compare with them):
+    # NaN frames (speech masked out), all-NaN blocks, ties and a short last block
+    rng = np.random.default_rng(7)
+    for per_block in (1, 7, 100):
+        e = rng.normal(-50, 10, 1234).astype(np.float32)
+        e[::3] = np.round(e[::3])
+        e[rng.random(e.shape[0]) < 0.6] = np.nan
+        e[200:420] = np.nan
+        nb = -(-e.shape[0] // per_block)
+        padded = np.concatenate([e, np.full(nb * per_block - e.shape[0], np.nan, np.float32)]).reshape(nb, per_block)
+        got = vad._block_stat(e, per_block, 10, 90)
+        with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
+            want = [np.nanpercentile(padded, q, axis=1).astype(np.float32) for q in (10, 90)]
+        for g, w in zip(got, want, strict=True):
+            assert g.dtype == np.float32
+            assert np.array_equal(g, w, equal_nan=True)

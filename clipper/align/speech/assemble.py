@@ -302,12 +302,14 @@ def _align_all(
     # chain parts: a later part's words must come after the earlier part's; when a part's
     # guessed entry overlaps or leaves a gap, redo its start from the confirmed point
     redo = 0
+    last = -1  # the last token placed so far (tokens are placed in order)
     for k, (pl, _) in enumerate(results):
         if k == 0 or not pl:
             for p in pl:
                 placed[p.tok] = p
+            last = max(placed, default=-1)
             continue
-        prev_last = max(placed) if placed else -1
+        prev_last = last
         first_tok = pl[0].tok
         if first_tok != prev_last + 1:
             redo += 1
@@ -327,8 +329,9 @@ def _align_all(
                 [p for p in pl if p.tok >= rejoin[1] and p.start >= rejoin[0] * FRAME_MS] if rejoin else []
             )
         for p in pl:
-            if p.tok > (max(placed) if placed else -1):
+            if p.tok > last:
                 placed[p.tok] = p
+                last = p.tok
     stats["junction_redos"] = redo
     return placed
 
