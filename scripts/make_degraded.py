@@ -50,6 +50,8 @@ added sound over the whole file.
   shifted by atempo's constant offset (the median error at every clear segment start and
   end, by level-envelope cross-correlation with the source; about +7 ms at 1.1, -15 ms at 0.9).
 - level: -30 dB gain (very quiet) and +20 dB gain hard-clipped at full scale.
+- hum: mains hum (the fundamental and a second harmonic 9 dB under it) at 10 dB: 50 Hz on
+  excerpt b, 60 Hz on gentle_osr_harvard_list30.
 - confcall: reverb (RT60 0.6 s, DRR 0 dB), pink noise 10 dB, then the phone chain.
 - mismatched text (e: a clean 10-min excerpt; l: 84 s of the 1 h file):
   extra_para: a paragraph from late in the full seed transcript inserted at a paragraph
@@ -495,6 +497,26 @@ def add_sound(kind: str, snr: float, spans: Spans = ()) -> Step:
     return step
 
 
+def mains_hum(n: int, freq: float, rng: np.random.Generator) -> np.ndarray:
+    """Unit-RMS mains hum: the fundamental and a second harmonic 9 dB under it, random phases."""
+    t = np.arange(n) / SR
+    ph = rng.uniform(0, 2 * math.pi, 2)
+    x = np.sin(2 * math.pi * freq * t + ph[0]) + 0.35 * np.sin(4 * math.pi * freq * t + ph[1])
+    return x / rms(x)
+
+
+def add_hum(freq: float, snr: float) -> Step:
+    """Mains hum at ``freq`` Hz, ``snr`` dB under the speech inside the truth segments."""
+
+    def step(take: Take, rng: np.random.Generator) -> Take:
+        s = speech_rms(take)
+        level = s * 10 ** (-snr / 20)
+        note = f"mains hum {freq:g} Hz + 2nd harmonic at {snr:g} dB SNR: speech {dbfs(s)} dBFS RMS, hum {dbfs(level)} dBFS RMS"
+        return take.but(note, audio=take.audio + mains_hum(take.audio.size, freq, rng) * level)
+
+    return step
+
+
 def room_response(rt60: float, drr_db: float, rng: np.random.Generator) -> np.ndarray:
     """Direct path at sample 0 plus a decaying noise tail (-60 dB at ``rt60``); unit energy."""
     n = int(1.5 * rt60 * SR)
@@ -692,6 +714,10 @@ def babble_bed(snr: float, spans: Spans) -> Cond:
     return Cond(f"babble{snr}", "babble", (add_sound("babble", snr, spans),), {"snr_db": snr}, detail=" (4 voices)")
 
 
+def hum(freq: float, snr: float) -> Cond:
+    return Cond(f"hum{freq:g}", "mains hum", (add_hum(freq, snr),), {"hum_hz": freq, "snr_db": snr})
+
+
 def room(rt60: float, drr: float) -> Cond:
     return Cond(f"reverb{round(rt60 * 10):02d}", "reverb", (reverb(rt60, drr),), {"rt60_s": rt60, "drr_db": drr})
 
@@ -803,6 +829,8 @@ def dev_cases() -> list[Spec]:
         *(s.case(r, c) for r in ("mfa", "harvard30", "bobby", "msajc010") for c in (noise(10), room(0.6, 0.0))),
         s.case("mfa", music_bed(10)),
         s.case("mfa", phone(30)),
+        s.case("b", hum(50, 10)),
+        s.case("harvard30", hum(60, 10)),
     ]
 
 
@@ -828,6 +856,8 @@ def validation_cases() -> list[Spec]:
         s.case("k", SHORT),
         *(s.case(r, c) for r in ("mfa", "harvard30") for c in (babble_bed(10, s.babble), phone(25))),
         *(s.case(r, c) for r in ("mary", "msajc003") for c in (noise(12), room(0.7, -1.0))),
+        s.case("g", hum(60, 12)),
+        s.case("mfa", hum(50, 8)),
     ]
 
 

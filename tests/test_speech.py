@@ -612,6 +612,34 @@ def test_a_hum_is_marked_and_its_start_found_at_the_onset_of_its_murmur(tmp_path
     assert _snap(str(raw), decoder_start, HUM_BACK_MS, 300, 0) is None
 
 
+def test_under_mains_hum_a_line_edge_is_found_above_the_hum(tmp_path: Path) -> None:
+    # a 50 Hz hum at -24 dBFS under a harmonic "voice" (280-2800 Hz) that begins at 1000 ms
+    # and ends at 2000 ms, over a -60 dBFS floor: full band, the hum is the floor and the
+    # voice stands under 18 dB over it (no edge); above 150 Hz the floor is the noise again
+    from clipper.align.speech.audio import _low_floor, _snap
+
+    rng = np.random.default_rng(5)
+    n = 4000 * 16
+    t = np.arange(n) / 16000
+    voice = sum(np.sin(2 * np.pi * 140 * h * t + h) for h in range(2, 21)) * 700
+    env = np.clip((t - 1.0) / 0.03, 0, 1) * np.clip((2.0 - t) / 0.03, 0, 1)
+    floor = rng.normal(0, 33, n)
+    hum = 2000 * np.sin(2 * np.pi * 50 * t)
+    for name, x, low in (("hum", voice * env + floor + hum, True), ("clean", voice * env + floor, False)):
+        raw = tmp_path / f"{name}.s16"
+        raw.write_bytes(np.clip(x, -32768, 32767).astype(np.int16).tobytes())
+        assert _low_floor(str(raw), n) is low, name
+        # a decoder start 60 ms late moves back to the onset; an end 50 ms early, forward
+        on = _snap(str(raw), 1060, 80, 300, 0, low_floor=low)
+        off = _snap(str(raw), 1950, 100, 40, 10**9, offset=True, low_floor=low)
+        assert on is not None and abs(on - 1000) <= 8, (name, on)
+        assert off is not None and abs(off - 2000) <= 8, (name, off)
+    # without looking above the hum, neither edge is found: the decoder's times would stand
+    raw = tmp_path / "hum.s16"
+    assert _snap(str(raw), 1060, 80, 300, 0) is None
+    assert _snap(str(raw), 1950, 100, 40, 10**9, offset=True) is None
+
+
 def _probe(heard: int, matched: int) -> object:
     from clipper.align.probe import Anchor, Probe
 

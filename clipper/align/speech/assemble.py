@@ -552,9 +552,9 @@ def _assemble(
             reach = max(opts.snap_start_ms, min(1500, upto - start - 20))
             # a hum ("Mm") the decoder put at its end: its onset lies further back (else as usual)
             hum = tokens[min(ti for ti, _ in by_word[(si, i0)])].hum
-            on = _snap(audio.raw, start, HUM_BACK_MS, reach, prev_end or 0, tail=False) if hum else None
+            on = _snap(audio.raw, start, HUM_BACK_MS, reach, prev_end or 0, tail=False, low_floor=audio.low_floor) if hum else None
             if on is None:
-                on = _snap(audio.raw, start, opts.snap_back_ms, reach, prev_end or 0)
+                on = _snap(audio.raw, start, opts.snap_back_ms, reach, prev_end or 0, low_floor=audio.low_floor)
             if on is not None and on < end:
                 ev["snap_start"] = True
                 start = on
@@ -577,7 +577,8 @@ def _assemble(
             ev["trim_start"] = w_end - cap - start
             start = w_end - cap
         if opts.snap_end_ms:
-            off = _snap(audio.raw, end, opts.snap_end_ms, opts.snap_end_back_ms, 10**12 if nxt is None else nxt, offset=True)
+            off = _snap(audio.raw, end, opts.snap_end_ms, opts.snap_end_back_ms, 10**12 if nxt is None else nxt, offset=True,
+                        low_floor=audio.low_floor)  # fmt: skip
             if off is not None and off > start:
                 ev["snap_end"] = True
                 end = off
