@@ -480,7 +480,7 @@ def _fit(p: _Piece, frames: int, frame_ms: int) -> _Piece:
 # --------------------------------------------------------------------------- regions and edges
 
 
-def _runs(flags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def true_runs(flags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Start and end (exclusive) frame indices of the True runs of ``flags``."""
     if flags.shape[0] == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
@@ -493,7 +493,7 @@ def region_frames(track: ActivityTrack, min_pause_ms: int = 80, min_speech_ms: i
 
     Runs shorter than ``min_speech_ms`` (clicks) are dropped before bridging.
     """
-    s, e = _runs(track.speech)
+    s, e = true_runs(track.speech)
     if min_speech_ms > 0 and s.shape[0]:
         keep = (e - s) * track.frame_ms >= min_speech_ms
         s, e = s[keep], e[keep]

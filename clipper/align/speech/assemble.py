@@ -307,7 +307,7 @@ def _align_all(
         if k == 0 or not pl:
             for p in pl:
                 placed[p.tok] = p
-            last = max(placed, default=-1)
+                last = max(last, p.tok)
             continue
         prev_last = last
         first_tok = pl[0].tok

@@ -11,6 +11,7 @@ import numpy as np
 
 from ...media import SAMPLE_RATE, iter_audio
 from ...model import MediaInfo
+from ...vad import true_runs
 from .. import AlignRequest
 from .options import LONG_QUIET_MS, MIN_SNR_DB, QUIET_MS, SAMPLES_PER_FRAME
 
@@ -149,25 +150,33 @@ def _spread_db(db: np.ndarray) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
+def _edge_energy(x: np.ndarray, low_floor: bool) -> tuple[np.ndarray, float, float, bool]:
+    """(energy dB, floor, peak, high-passed) of ``x`` for finding edges: the full band's, or
+    with ``low_floor`` the energy above :data:`HIGHPASS_HZ` where speech stands under
+    :data:`LOW_FLOOR_MAX_RANGE_DB` over the full band's floor and the high band lifts it
+    :data:`LOW_FLOOR_GAIN_DB` further."""
+    db = _energy_db(x)
+    floor, peak = _spread_db(db)
+    if low_floor and peak - floor < LOW_FLOOR_MAX_RANGE_DB:
+        db2 = _energy_db(_highpassed(x))
+        floor2, peak2 = _spread_db(db2)
+        if (peak2 - floor2) - (peak - floor) >= LOW_FLOOR_GAIN_DB:
+            return db2, floor2, peak2, True
+    return db, floor, peak, False
+
+
 def _low_floor(raw: str, nsamples: int, windows: int = 12, span_s: int = 4) -> bool:
     """Whether, in any of ``windows`` stretches spread over the file, the floor is high and
-    low in frequency (mains hum, rumble): high-passing lifts speech over it by
-    :data:`LOW_FLOOR_GAIN_DB`. Only then does :func:`_loud_runs` try the high-passed
-    energy (an FFT a line edge). Under 40 ms a file."""
+    low in frequency (mains hum, rumble): :func:`_edge_energy` would take the high band
+    there. Only then does :func:`_loud_runs` try it (an FFT a line edge). Under 40 ms a file."""
     n = span_s * SAMPLE_RATE
     if nsamples < n:
         starts = [0] if nsamples >= SAMPLE_RATE else []
     else:
         starts = [int(k) for k in np.linspace(0, nsamples - n, windows)]
-    for a in starts:
-        x = _read_span(raw, a, min(nsamples, a + n)).astype(np.float64)
-        lo, hi = _spread_db(_energy_db(x))
-        if hi - lo >= LOW_FLOOR_MAX_RANGE_DB:
-            continue
-        lo2, hi2 = _spread_db(_energy_db(_highpassed(x)))
-        if (hi2 - lo2) - (hi - lo) >= LOW_FLOOR_GAIN_DB:
-            return True
-    return False
+    return any(
+        _edge_energy(_read_span(raw, a, min(nsamples, a + n)).astype(np.float64), True)[3] for a in starts
+    )
 
 
 def _loud_runs(raw: str, lo_ms: int, hi_ms: int, low_floor: bool = False) -> tuple[np.ndarray, int] | None:
@@ -177,9 +186,9 @@ def _loud_runs(raw: str, lo_ms: int, hi_ms: int, low_floor: bool = False) -> tup
 
     ``low_floor`` (the file has hum or rumble somewhere): the energy above
     :data:`HIGHPASS_HZ` is used instead where speech stands :data:`LOW_FLOOR_GAIN_DB`
-    further over its floor there. A 50 Hz hum at -26 dBFS put the espeak starts' p90 at
-    53 ms, 4.5 ms so. Not in general: on ../shared/data's real speech the high band's
-    starts came out 5-10 ms later against hand-labelled and aligner truth.
+    further over its floor there (:func:`_edge_energy`). A 50 Hz hum at -26 dBFS put the
+    espeak starts' p90 at 53 ms, 4.5 ms so. Not in general: on ../shared/data's real speech
+    the high band's starts came out 5-10 ms later against hand-labelled and aligner truth.
 
     Short dips (stop closures) are not bridged: :func:`_snap` needs :data:`QUIET_MS` of
     quiet before an onset anyway, and bridging dips under 30 ms put the espeak 10 minutes'
@@ -187,13 +196,7 @@ def _loud_runs(raw: str, lo_ms: int, hi_ms: int, low_floor: bool = False) -> tup
     """
     lo_ms = max(0, lo_ms)  # past the file's start there is no floor to measure
     x = _read_span(raw, lo_ms * 16, hi_ms * 16 + 80).astype(np.float64)
-    db = _energy_db(x)
-    floor, peak = _spread_db(db)
-    if low_floor and peak - floor < LOW_FLOOR_MAX_RANGE_DB:
-        db2 = _energy_db(_highpassed(x))
-        floor2, peak2 = _spread_db(db2)
-        if (peak2 - floor2) - (peak - floor) >= LOW_FLOOR_GAIN_DB:
-            db, floor, peak = db2, floor2, peak2
+    db, floor, peak, _ = _edge_energy(x, low_floor)
     if peak - floor < MIN_SNR_DB:
         return None  # noisy: the decoder's edge is better than an energy guess
     # 6 dB over the floor in most rooms: the weak edges of a line (a fricative onset, a fading
@@ -206,16 +209,10 @@ def _loud_runs(raw: str, lo_ms: int, hi_ms: int, low_floor: bool = False) -> tup
 
 def _drop_blips(loud: np.ndarray, shorter: int) -> np.ndarray:
     """``loud`` without its runs shorter than ``shorter`` that have quiet on both sides."""
-    d = np.diff(np.concatenate([[False], loud, [False]]).astype(np.int8))
-    starts = np.flatnonzero(d == 1)
-    ends = np.flatnonzero(d == -1)
-    short = (ends - starts < shorter) & (starts > 0) & (ends < len(loud))
-    # runs never touch, so all go at once: +1 where one begins, -1 just past it
-    flip = np.zeros(len(loud) + 1, dtype=np.int8)
-    flip[starts[short]] = 1
-    flip[ends[short]] = -1
     out = loud.copy()
-    out[np.cumsum(flip[:-1]) > 0] = False
+    for a, b in zip(*true_runs(loud), strict=True):
+        if b - a < shorter and a > 0 and b < len(loud):
+            out[a:b] = False
     return out
 
 
