@@ -53,6 +53,11 @@ added sound over the whole file.
 - hum: mains hum (the fundamental and a second harmonic 9 dB under it) at 10 dB: 50 Hz on
   excerpt b, 60 Hz on gentle_osr_harvard_list30.
 - confcall: reverb (RT60 0.6 s, DRR 0 dB), pink noise 10 dB, then the phone chain.
+- voice (the speaker's voice, not the room): pitch shifted 1.25x with its formants (ffmpeg
+  rubberband, duration kept; the truth is shifted by the filter's offset, measured at every
+  clear boundary as for speed); breathy or hoarse: noise at 500-6000 Hz shaped by the
+  speech's own 20 ms level, at 5 dB (excerpt c) and 8 dB (mfa) under it; muffled, a voice
+  through a wall: 1500 Hz low-pass, reverb (RT60 0.7 s, DRR -3 dB), pink noise 15 dB.
 - mismatched text (e: a clean 10-min excerpt; l: 84 s of the 1 h file):
   extra_para: a paragraph from late in the full seed transcript inserted at a paragraph
   break (absent segments); missing_para: a paragraph's lines dropped (speech the text
@@ -559,6 +564,28 @@ def band_pass(lo: float = 300.0, hi: float = 3400.0) -> Step:
     return step
 
 
+def breathy(snr: float) -> Step:
+    """Breath or hoarseness: noise at 500-6000 Hz that follows the speech's own level (20 ms
+    RMS), ``snr`` dB under the speech inside the truth segments. It sounds only where the
+    voice does, so the truth stands."""
+
+    def step(take: Take, rng: np.random.Generator) -> Take:
+        x = take.audio
+        c = np.concatenate([[0.0], np.cumsum(x * x)])
+        w = SR // 50
+        env = np.sqrt(np.maximum(0.0, (c[w:] - c[:-w]) / w))
+        env = np.pad(env, (w // 2, x.size - env.size - w // 2), mode="edge")
+        spec = np.fft.rfft(rng.normal(0.0, 1.0, x.size))
+        f = np.fft.rfftfreq(x.size, 1.0 / SR)
+        hiss = np.fft.irfft(spec * ((f >= 500) & (f <= 6000)), x.size) * env
+        s = speech_rms(take)
+        hiss *= s * 10 ** (-snr / 20) / speech_rms(take.but(audio=hiss))
+        note = f"breathy: speech-shaped noise 500-6000 Hz at {snr:g} dB under the speech ({dbfs(s)} dBFS RMS inside segments)"
+        return take.but(note, audio=x + hiss)
+
+    return step
+
+
 def gain(db: float, clip: bool = False) -> Step:
     def step(take: Take, rng: np.random.Generator) -> Take:
         y = take.audio * 10 ** (db / 20)
@@ -685,7 +712,7 @@ class Spec:
     base: str
     steps: tuple[Step, ...]
     params: dict[str, Any]
-    encoding: str = "flac"  # flac | mp3 | phone | tempo
+    encoding: str = "flac"  # flac | mp3 | phone | tempo | pitch
     tempo: float = 1.0
 
 
@@ -727,6 +754,21 @@ def phone(line_snr: float | None) -> Cond:
     line = (add_sound("pink noise", line_snr),) if line_snr is not None else ()
     params = {"band_hz": [300, 3400], **({"line_noise_snr_db": line_snr} if line_snr is not None else {})}
     return Cond("phone", "telephone band", (*line, band_pass()), params, "phone", detail=", 8 kHz mu-law")
+
+
+def pitch(ratio: float) -> Cond:
+    what = f"voice pitched x{ratio:g} (rubberband, formants too)"
+    return Cond(f"pitch{round(ratio * 100):03d}", what, (), {"pitch": ratio}, "pitch")
+
+
+def hoarse(snr: float) -> Cond:
+    return Cond(f"breathy{snr}", "breathy voice", (breathy(snr),), {"snr_db": snr})
+
+
+def muffled(hz: float, rt60: float, drr: float, snr: float) -> Cond:
+    steps = (band_pass(0.0, hz), reverb(rt60, drr), add_sound("pink noise", snr))
+    params = {"lowpass_hz": hz, "rt60_s": rt60, "drr_db": drr, "snr_db": snr}
+    return Cond("muffled", "muffled (through a wall)", steps, params, detail=": low-pass, reverb, noise")
 
 
 def mp3(bitrate: str) -> Cond:
@@ -831,6 +873,10 @@ def dev_cases() -> list[Spec]:
         s.case("mfa", phone(30)),
         s.case("b", hum(50, 10)),
         s.case("harvard30", hum(60, 10)),
+        s.case("b", pitch(1.25)),
+        s.case("c", hoarse(5)),
+        s.case("mfa", hoarse(8)),
+        s.case("e", muffled(1500, 0.7, -3.0, 15)),
     ]
 
 
@@ -858,6 +904,10 @@ def validation_cases() -> list[Spec]:
         *(s.case(r, c) for r in ("mary", "msajc003") for c in (noise(12), room(0.7, -1.0))),
         s.case("g", hum(60, 12)),
         s.case("mfa", hum(50, 8)),
+        s.case("g", pitch(0.8)),
+        s.case("harvard30", hoarse(8)),
+        s.case("h", hoarse(3)),
+        s.case("i", muffled(2000, 0.6, -2.0, 12)),
     ]
 
 
@@ -874,6 +924,7 @@ ENCODINGS = {
     "mp3": (".mp3", ["-c:a", "libmp3lame", "-ac", "1"]),  # and -b:a params["bitrate"]
     "phone": (".wav", ["-ar", "8000", "-c:a", "pcm_mulaw"]),
     "tempo": (".flac", ["-c:a", "flac"]),
+    "pitch": (".flac", ["-c:a", "flac"]),
 }
 
 
@@ -980,16 +1031,18 @@ def fix_codec_lag(spec: Spec, take: Take, pcm: np.ndarray, dec: np.ndarray, dest
 
 
 def fix_tempo(spec: Spec, take: Take, pcm: np.ndarray, dec: np.ndarray) -> tuple[Take, dict[str, Any]]:
-    """Scale the truth by 1/tempo, then remove atempo's constant offset, measured at every clear boundary."""
+    """Scale the truth by 1/tempo, then remove the filter's constant offset (atempo, rubberband), measured at
+    every clear boundary."""
     k = 1 / spec.tempo
-    scaled = take.but(f"ffmpeg atempo={spec.tempo:g}: truth times and duration scaled by {k:.6f}",
-                      segments=scale(take.segments, k), words=scale(take.words, k))  # fmt: skip
+    scaled = take if k == 1 else take.but(f"ffmpeg atempo={spec.tempo:g}: truth times and duration scaled by {k:.6f}",
+                                          segments=scale(take.segments, k), words=scale(take.words, k))  # fmt: skip
     starts, ends = boundary_errors(pcm.astype(np.float64), take.segments, dec, scaled.segments, spec.tempo, None)
     off = float(np.median(starts + ends))
-    check = {"atempo_offset_ms": off, "boundaries_measured": len(starts) + len(ends)}
+    tool = "rubberband" if spec.encoding == "pitch" else "atempo"
+    check = {f"{tool}_offset_ms": off, "boundaries_measured": len(starts) + len(ends)}
     if off:
         scaled = scaled.but(
-            f"atempo offset {off:+.0f} ms (median over {len(starts)} starts and {len(ends)} ends, envelope "
+            f"{tool} offset {off:+.0f} ms (median over {len(starts)} starts and {len(ends)} ends, envelope "
             f"cross-correlation against the source): truth shifted by it",
             segments=shift(scaled.segments, off / 1000),
             words=shift(scaled.words, off / 1000),
@@ -1003,6 +1056,8 @@ def finish(spec: Spec, take: Take, out: Path) -> dict[str, Any]:
     ext, args = ENCODINGS[spec.encoding]
     if spec.encoding == "tempo":
         args = ["-af", f"atempo={spec.tempo:g}", *args]
+    if spec.encoding == "pitch":
+        args = ["-af", f"rubberband=pitch={spec.params['pitch']:g}", *args]
     if spec.encoding == "mp3":
         args = [*args, "-b:a", spec.params["bitrate"]]
     dest = out / f"{spec.name}{ext}"
@@ -1011,7 +1066,7 @@ def finish(spec: Spec, take: Take, out: Path) -> dict[str, Any]:
     before, check = take, {}
     if spec.encoding in ("mp3", "phone"):
         take, check = fix_codec_lag(spec, take, pcm, dec, dest)
-    if spec.encoding == "tempo":
+    if spec.encoding in ("tempo", "pitch"):
         take, check = fix_tempo(spec, take, pcm, dec)
     if spec.encoding != "flac":
         starts, ends = boundary_errors(pcm.astype(np.float64), before.segments, dec, take.segments, spec.tempo)

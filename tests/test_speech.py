@@ -292,6 +292,46 @@ def test_detached_first_words_that_fit_badly_rejoin_their_line() -> None:
     assert not _reattach_first(four, [1, 1, 1, 1, 1], 0, 8.0)
 
 
+def test_a_badly_fitting_first_word_far_before_its_line_makes_the_start_unsure() -> None:
+    # a breathy voice: "The" (fit 0.147) 1.22 s before "node", at a line with a clear start;
+    # misplaced there, but a real speaker's "and ... here's" looks the same: it stays put and
+    # the start loses its confidence
+    from clipper.align.speech.assemble import DETACHED_MS, LEAD_FIT, _segment_confidence, _stray_first
+    from clipper.model import Word
+
+    def line(fit: float, gap: int = 1220) -> list[Word]:
+        return [Word("The", 21640, 21750, fit), Word("node", 21750 + gap, 22160 + gap, 0.905), Word("on", 22160 + gap, 22340 + gap, 0.9)]
+
+    nph = [2, 3, 2]
+    assert _stray_first(line(0.147), nph, 0, 21640, 8.0, snapped=False)
+    assert not _stray_first(line(LEAD_FIT + 0.01), nph, 0, 21640, 8.0, snapped=False)
+    assert not _stray_first(line(0.147, DETACHED_MS - 1), nph, 0, 21640, 8.0, snapped=False)
+    # an onset found past the word, just before "node": the line already starts after it
+    assert not _stray_first(line(0.147), nph, 0, 22900, 8.0, snapped=True)
+    assert _stray_first(line(0.147), nph, 0, 21640, 8.0, snapped=True)
+    ev = {"fit": 0.8, "uncovered": 0.0, "snap_start": False, "snap_end": True, "abut_start": False, "abut_end": False,
+          "stretch_start": 0.5, "stretch_end": 0.5, "reattached": False, "after_lost": False}  # fmt: skip
+    assert _segment_confidence({**ev, "stray_first": False}) == 0.8
+    assert _segment_confidence({**ev, "stray_first": True}) < 0.5
+
+
+def test_a_start_after_a_lost_line_needs_a_pause_or_a_good_fit() -> None:
+    # the pitched-down voice: "Mm" not found (fit 0.014), "But then" took its audio, 1.1 s
+    # early at 0.63; a start after a lost line with a pause and an onset keeps its confidence
+    from clipper.align.speech.assemble import _segment_confidence
+
+    ev = {"fit": 0.8, "uncovered": 0.0, "snap_start": True, "snap_end": True, "abut_start": True, "abut_end": False,
+          "stretch_start": 0.5, "stretch_end": 0.5, "reattached": False, "after_lost": False}  # fmt: skip
+    assert _segment_confidence(ev) == 0.8
+    # touching the lost line: a good fit stays confident, a middling one (0.63) does not
+    assert 0.5 < _segment_confidence({**ev, "after_lost": True, "fit": 0.9}) < 0.9
+    assert _segment_confidence({**ev, "after_lost": True, "fit": 0.63}) < 0.5
+    # first words moved off the lost line's audio: 150-460 ms early in every measured case
+    assert _segment_confidence({**ev, "after_lost": True, "abut_start": False, "reattached": True, "fit": 0.9}) < 0.5
+    # a pause and an onset before it: as confident as anywhere
+    assert _segment_confidence({**ev, "after_lost": True, "abut_start": False}) == 0.8
+
+
 def test_a_run_crowded_against_its_one_confident_line_falls_back() -> None:
     # Harvard sentences under babble (validation): line 0 confident, the other nine unsure,
     # each laid on the babble before it, drifting up to 10.7 s early; nothing held the run's
@@ -506,7 +546,7 @@ def test_a_transcript_of_another_recording_is_refused() -> None:
     with pytest.raises(MismatchError) as e:
         _align(OTHER, CLIP / "acoustic_clip.flac")
     assert e.value.share < 0.08 and e.value.what == "transcript" and e.value.exit_code == 2
-    assert "\n" not in str(e.value) and "--force" in e.value.cli_message() and e.value.options == ("--force",)
+    assert "\n" not in str(e.value) and "--force" in e.value.cli_message() and e.value.options == ("--engine", "--force")
 
 
 def test_a_forced_mismatch_is_marked_and_never_confident() -> None:
@@ -640,6 +680,27 @@ def test_under_mains_hum_a_line_edge_is_found_above_the_hum(tmp_path: Path) -> N
     assert _snap(str(raw), 1950, 100, 40, 10**9, offset=True) is None
 
 
+def test_a_dc_offset_does_not_hide_a_quiet_onset(tmp_path: Path) -> None:
+    # a weak onset (60 ms of -50 dBFS noise, a fricative) before a loud "voice" at 1060 ms:
+    # over a -70 dBFS floor it counts as sound, and a DC offset of -50 dBFS must not change
+    # that (full band, the offset would be the floor and the onset under it)
+    from clipper.align.speech.audio import _snap
+
+    rng = np.random.default_rng(7)
+    n = 3000 * 16
+    t = np.arange(n) / 16000
+    voice = sum(np.sin(2 * np.pi * 140 * h * t + h) for h in range(2, 21)) * 700 * (t >= 1.06) * (t < 2.0)
+    onset = rng.normal(0, 100, n) * (t >= 1.0) * (t < 1.06)
+    base = voice + onset + rng.normal(0, 10, n)
+    found = {}
+    for name, dc in (("plain", 0.0), ("offset", 100.0)):
+        raw = tmp_path / f"{name}.s16"
+        raw.write_bytes(np.clip(base + dc, -32768, 32767).astype(np.int16).tobytes())
+        found[name] = _snap(str(raw), 1100, 150, 300, 0)  # a decoder start 100 ms late
+    assert found["plain"] is not None and abs(found["plain"] - 1000) <= 8, found
+    assert found["offset"] == found["plain"], found
+
+
 def _probe(heard: int, matched: int) -> object:
     from clipper.align.probe import Anchor, Probe
 
@@ -669,6 +730,21 @@ def test_a_small_share_from_few_anchors_is_refused(heard: int, matched: int, ref
     else:
         assert _check_match(_probe(heard, matched), req, SpeechOptions(), stats) is False  # type: ignore[arg-type]
     assert stats["probe"]["matched"] == matched  # type: ignore[index]
+
+
+def test_a_share_just_under_the_threshold_does_not_read_as_the_threshold() -> None:
+    # 8 of 106 words is 7.5%: "(8%)" next to "at least 8%" would make no sense
+    from clipper.align.speech.assemble import _check_match
+    from clipper.align.speech.options import SpeechOptions
+
+    tr = parse("\n".join(_lines()) + "\n", "plain", segmentation="lines")
+    req = AlignRequest(tr, probe(CLIP / "acoustic_clip.flac"))
+    with pytest.raises(MismatchError) as e:
+        _check_match(_probe(106, 8), req, SpeechOptions(), {})  # type: ignore[arg-type]
+    assert "(7.5%)" in str(e.value) and "at least 8%" in str(e.value) and "engine activity" in str(e.value)
+    with pytest.raises(MismatchError) as e:
+        _check_match(_probe(100, 3), req, SpeechOptions(), {})  # type: ignore[arg-type]
+    assert "(3%)" in str(e.value)
 
 
 def test_thin_evidence_takes_a_second_look_at_the_whole_file(tmp_path: Path) -> None:
