@@ -320,3 +320,19 @@ def test_retry_failed_runs_a_bad_input_item_again(tmp_path: Path) -> None:
         res = run_batch(src, out, jobs=1, retry_failed=retry)
         assert [r["status"] for r in res.rows] == ["failed"] and res.failed == 1
         assert len(_journal(out)) == runs  # a bad-input failure is not retried unless asked
+
+
+def test_a_ctrl_c_inside_the_journaling_step_acts_after_it() -> None:
+    # inside the held step (journal, then summary row) a Ctrl-C is only noted; the real
+    # handler raises once the step is done, and the handlers are as they were
+    from clipper.batch import _signals_held
+
+    steps = []
+    with pytest.raises(KeyboardInterrupt):
+        with _signals_held():
+            os.kill(os.getpid(), signal.SIGINT)
+            for _ in range(1000):  # bytecodes enough for a due handler to run
+                steps.append(1)
+            steps.append(2)
+    assert steps[-1] == 2 and len(steps) == 1001
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
