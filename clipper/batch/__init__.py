@@ -167,9 +167,9 @@ def run_batch(
             execute(todo, finish, workers=workers, scheduler=scheduler)
         except KeyboardInterrupt:
             interrupted = True
-            # a Ctrl-C whose Python handler was already due when the signals were held still
-            # lands inside finish(): an item journaled then has no summary row yet (seen once
-            # in CI). The journal is the truth; an item in it with this run's key is finished
+            # whatever fell between an item's journal line and its summary row (a Ctrl-C due
+            # before the handlers were swapped did, once in CI), the journal is the truth: an
+            # item in it with this run's key is finished
             keys = {t.item.name: t.key for t in todo}
             for name, rec in state.reread_journal().items():
                 if name not in rows and keys.get(name) == rec.key:
