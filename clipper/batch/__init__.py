@@ -75,12 +75,12 @@ def _signals_held() -> Iterator[None]:
     finally:
         for s, h in old.items():
             signal.signal(s, h if h is not None else signal.SIG_DFL)  # None: set outside Python
-        for signum in noted[:1]:
-            h = old[signal.Signals(signum)]
+        if noted:
+            h = old[signal.Signals(noted[0])]
             if callable(h):
-                h(signum, None)
+                h(noted[0], None)
             elif h == signal.SIG_DFL:
-                signal.raise_signal(signum)
+                signal.raise_signal(noted[0])
 
 
 def run_batch(
@@ -167,13 +167,6 @@ def run_batch(
             execute(todo, finish, workers=workers, scheduler=scheduler)
         except KeyboardInterrupt:
             interrupted = True
-            # whatever fell between an item's journal line and its summary row (a Ctrl-C due
-            # before the handlers were swapped did, once in CI), the journal is the truth: an
-            # item in it with this run's key is finished
-            keys = {t.item.name: t.key for t in todo}
-            for name, rec in state.reread_journal().items():
-                if name not in rows and keys.get(name) == rec.key:
-                    rows[name] = row(rec)
         ordered: list[dict[str, Any]] = []
         for it in items:
             got = rows.get(it.name)

@@ -112,12 +112,6 @@ class State:
             os.close(self._lock)
             self._lock = None
 
-    def reread_journal(self) -> dict[str, Record]:
-        """The journal as it is on disk now (the last record of each item), kept as
-        :attr:`records` too: after an interrupt, the journal says what finished."""
-        self.records = self._read_journal()
-        return self.records
-
     def _read_journal(self) -> dict[str, Record]:
         out: dict[str, Record] = {}
         if not self.journal.is_file():

@@ -542,6 +542,8 @@ def _assemble(
         ev["abut_end"] = nxt is not None and nxt - end <= 20
         ev["snap_start"] = ev["snap_end"] = False
         ev["trim_start"] = ev["trim_end"] = 0
+        # the line opens with a hum ("Mm"): the decoder puts it late, and it always fits badly
+        hum = tokens[min(ti for ti, _ in by_word[(si, i0)])].hum
         if opts.snap_start_ms:
             # a swallowed pause can make the first word long: its onset may lie anywhere in it
             # a short first word is sometimes put at the end of the pause before it and the
@@ -553,7 +555,6 @@ def _assemble(
             assert upto is not None
             reach = max(opts.snap_start_ms, min(1500, upto - start - 20))
             # a hum ("Mm") the decoder put at its end: its onset lies further back (else as usual)
-            hum = tokens[min(ti for ti, _ in by_word[(si, i0)])].hum
             on = _snap(audio.raw, start, HUM_BACK_MS, reach, prev_end or 0, tail=False, low_floor=audio.low_floor) if hum else None
             if on is None:
                 on = _snap(audio.raw, start, opts.snap_back_ms, reach, prev_end or 0, low_floor=audio.low_floor)
@@ -566,14 +567,11 @@ def _assemble(
         unclear = not ev["snap_start"] and ev["abut_start"]
         lost_before = prev_fit is not None and prev_fit < LOST_FIT
         ev["after_lost"] = lost_before
-        ev["stray_first"] = False
         if (unclear or lost_before) and _reattach_first(words, nph, i0, pace):
             ev["reattached"] = True
             start = words[i0].start
             assert start is not None
-        else:
-            hum_first = tokens[min(ti for ti, _ in by_word[(si, i0)])].hum
-            ev["stray_first"] = not hum_first and _stray_first(words, nph, i0, start, pace, ev["snap_start"])
+        ev["stray_first"] = not ev["reattached"] and not hum and _stray_first(words, nph, i0, start, pace, ev["snap_start"])
         w_end = words[i0].end
         assert w_end is not None
         ev["stretch_start"] = (w_end - start) / _usual_ms(nph[i0], pace)
