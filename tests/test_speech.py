@@ -332,6 +332,17 @@ def test_a_start_after_a_lost_line_needs_a_pause_or_a_good_fit() -> None:
     assert _segment_confidence({**ev, "after_lost": True, "abut_start": False}) == 0.8
 
 
+def test_a_last_word_on_a_sliver_leaves_the_end_unsure() -> None:
+    # babble: "I think, mm" whose "mm" the decoder did not find was squeezed to 0 ms at the
+    # end of "think", and the snapped end was 784 ms early at 0.75
+    from clipper.align.speech.assemble import _segment_confidence
+
+    ev = {"fit": 0.8, "uncovered": 0.0, "snap_start": True, "snap_end": True, "abut_start": False, "abut_end": True,
+          "stretch_start": 0.5, "stretch_end": 0.5, "reattached": False, "after_lost": False}  # fmt: skip
+    assert _segment_confidence({**ev, "sliver_end": False}) == 0.8
+    assert _segment_confidence({**ev, "sliver_end": True}) < 0.5
+
+
 def test_a_run_crowded_against_its_one_confident_line_falls_back() -> None:
     # Harvard sentences under babble (validation): line 0 confident, the other nine unsure,
     # each laid on the babble before it, drifting up to 10.7 s early; nothing held the run's
@@ -699,6 +710,34 @@ def test_a_dc_offset_does_not_hide_a_quiet_onset(tmp_path: Path) -> None:
         found[name] = _snap(str(raw), 1100, 150, 300, 0)  # a decoder start 100 ms late
     assert found["plain"] is not None and abs(found["plain"] - 1000) <= 8, found
     assert found["offset"] == found["plain"], found
+
+
+def test_a_start_does_not_move_past_a_first_word_the_energy_gate_missed(tmp_path: Path) -> None:
+    # "They are": a weak /th/ (110 ms of noise near the floor, under the gate) before a loud
+    # vowel at 1110 ms. The decoder's start (1000) is right; an onset reach past the first
+    # word would move it to the vowel, 110 ms late, and drop "They"
+    from clipper.align.speech.assemble import _onset_reach
+    from clipper.align.speech.audio import _snap
+    from clipper.model import Word
+
+    rng = np.random.default_rng(11)
+    n = 3000 * 16
+    t = np.arange(n) / 16000
+    voice = sum(np.sin(2 * np.pi * 140 * h * t + h) for h in range(2, 21)) * 700 * (t >= 1.11) * (t < 2.0)
+    weak = rng.normal(0, 40, n) * (t >= 1.0) * (t < 1.11)
+    raw = tmp_path / "a.s16"
+    raw.write_bytes(np.clip(voice + weak + rng.normal(0, 30, n), -32768, 32767).astype(np.int16).tobytes())
+    they_are = [Word("They", 1000, 1110, 0.9), Word("are", 1110, 1300, 0.9)]
+    reach = _onset_reach(they_are, 1000, 1500)
+    assert reach == 90
+    assert _snap(str(raw), 1000, 80, reach, 0) is None  # the decoder's start stands
+    assert abs((_snap(str(raw), 1000, 80, 300, 0) or 0) - 1110) <= 10  # what a 300 ms reach did
+    # a first word put apart in the pause before the line: the onset may lie up to the second's end
+    apart = [Word("I", 600, 700, 0.9), Word("think", 1000, 1400, 0.9)]
+    assert _onset_reach(apart, 600, 1500) == 780
+    assert _onset_reach(apart, 600, 300) == 300
+    # a start at or past the first word's end: no forward reach at all
+    assert _onset_reach(they_are, 1200, 1500) == 0
 
 
 def _probe(heard: int, matched: int) -> object:

@@ -64,7 +64,7 @@ class SpeechOptions:
     skip_line_logp: float = 0.0  # ... plus this for every line skipped
     garbage_logp: float = 0.0  # log-probability of entering the garbage loop at a line start (0: none)
     garbage_phone_logp: float = -20.0  # log-probability of each garbage phone
-    snap_start_ms: int = 300  # a start in quiet moves forward to an onset within this
+    snap_start_ms: int = 1500  # a start in quiet moves forward to an onset within this, inside its first word
     snap_back_ms: int = 80  # a start inside loud audio moves back to its onset within this
     snap_end_ms: int = 100  # an end inside loud audio extends to its offset within this (0: ends left alone)
     snap_end_back_ms: int = 40  # an end in quiet moves back to the previous offset within this
