@@ -691,18 +691,24 @@ def test_under_mains_hum_a_line_edge_is_found_above_the_hum(tmp_path: Path) -> N
     assert _snap(str(raw), 1950, 100, 40, 10**9, offset=True) is None
 
 
+def _weak_onset_then_voice(seed: int, voice_ms: int, onset_sd: float, floor_sd: float) -> np.ndarray:
+    """3 s at 16 kHz: a noise floor, a weak onset (noise, a fricative) from 1000 ms, and a loud
+    harmonic "voice" from ``voice_ms`` to 2000 ms."""
+    rng = np.random.default_rng(seed)
+    n = 3000 * 16
+    t = np.arange(n) / 16000
+    voice = sum(np.sin(2 * np.pi * 140 * h * t + h) for h in range(2, 21)) * 700 * (t >= voice_ms / 1000) * (t < 2.0)
+    onset = rng.normal(0, onset_sd, n) * (t >= 1.0) * (t < voice_ms / 1000)
+    return voice + onset + rng.normal(0, floor_sd, n)
+
+
 def test_a_dc_offset_does_not_hide_a_quiet_onset(tmp_path: Path) -> None:
     # a weak onset (60 ms of -50 dBFS noise, a fricative) before a loud "voice" at 1060 ms:
     # over a -70 dBFS floor it counts as sound, and a DC offset of -50 dBFS must not change
     # that (full band, the offset would be the floor and the onset under it)
     from clipper.align.speech.audio import _snap
 
-    rng = np.random.default_rng(7)
-    n = 3000 * 16
-    t = np.arange(n) / 16000
-    voice = sum(np.sin(2 * np.pi * 140 * h * t + h) for h in range(2, 21)) * 700 * (t >= 1.06) * (t < 2.0)
-    onset = rng.normal(0, 100, n) * (t >= 1.0) * (t < 1.06)
-    base = voice + onset + rng.normal(0, 10, n)
+    base = _weak_onset_then_voice(7, 1060, onset_sd=100, floor_sd=10)
     found = {}
     for name, dc in (("plain", 0.0), ("offset", 100.0)):
         raw = tmp_path / f"{name}.s16"
@@ -720,13 +726,9 @@ def test_a_start_does_not_move_past_a_first_word_the_energy_gate_missed(tmp_path
     from clipper.align.speech.audio import _snap
     from clipper.model import Word
 
-    rng = np.random.default_rng(11)
-    n = 3000 * 16
-    t = np.arange(n) / 16000
-    voice = sum(np.sin(2 * np.pi * 140 * h * t + h) for h in range(2, 21)) * 700 * (t >= 1.11) * (t < 2.0)
-    weak = rng.normal(0, 40, n) * (t >= 1.0) * (t < 1.11)
     raw = tmp_path / "a.s16"
-    raw.write_bytes(np.clip(voice + weak + rng.normal(0, 30, n), -32768, 32767).astype(np.int16).tobytes())
+    x = _weak_onset_then_voice(11, 1110, onset_sd=40, floor_sd=30)
+    raw.write_bytes(np.clip(x, -32768, 32767).astype(np.int16).tobytes())
     they_are = [Word("They", 1000, 1110, 0.9), Word("are", 1110, 1300, 0.9)]
     reach = _onset_reach(they_are, 1000, 1500)
     assert reach == 90
