@@ -803,8 +803,9 @@ def _segment_confidence(ev: dict[str, Any]) -> float:
         doubt = 0.45 if ev["reattached"] else AFTER_LOST_FACTOR if ev["abut_start"] else 1.0
     if ev.get("stray_first"):
         doubt *= 0.45
+    end_doubt = 0.45 if ev.get("sliver_end") else 1.0  # the end's own doubt, beyond its edge
     e = min(edge(ev["snap_start"], ev["abut_start"], ev["stretch_start"]) * doubt,
-            edge(ev["snap_end"], ev["abut_end"], ev["stretch_end"]) * (0.45 if ev.get("sliver_end") else 1.0))  # fmt: skip
+            edge(ev["snap_end"], ev["abut_end"], ev["stretch_end"]) * end_doubt)  # fmt: skip
     retried = WIDE_FACTOR if ev.get("wide") else 1.0
     inner = _ramp(float(ev.get("inner_stretch", 0.0)), 1.5, INNER_STRETCH_LIMIT)
     return float(ev["fit"]) * e * _ramp(float(ev["uncovered"]), 0.10, 0.25) * retried * inner
