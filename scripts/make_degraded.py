@@ -65,7 +65,8 @@ added sound over the whole file.
   into a pause (later truth times shift by its length); other_recording: excerpt a's audio
   with excerpt c's transcript (every segment absent); long_transcript: the transcript goes
   on ~5 minutes past the audio (absent segments at the end); short_transcript: only the
-  first half of the lines. extra_para and long_transcript also on a 10 dB pink-noise copy.
+  first half of the lines; late_transcript: only the second half. extra_para and
+  long_transcript also on a 10 dB pink-noise copy.
 - real: mfa_acoustic_corpus, gentle_osr_harvard_list30, praatio_bobby, emur_ae_msajc010
   with pink noise 10 dB and reverb 0.6 s; mfa also with music 10 dB and the phone chain.
 
@@ -700,6 +701,17 @@ def short_transcript(take: Take, rng: np.random.Generator) -> Take:
     return take.but(note, segments=take.segments[:k], words=[w for w in take.words if w["end"] <= cut])
 
 
+def late_transcript(take: Take, rng: np.random.Generator) -> Take:
+    """Only the second half of the lines; the speech before them is untranscribed."""
+    k = len(take.segments) // 2
+    cut = take.segments[k]["start"]
+    note = (
+        f"late_transcript: only the last {len(take.segments) - k} of {len(take.segments)} lines; "
+        f"speech before {cut:.3f} s is untranscribed"
+    )
+    return take.but(note, segments=take.segments[k:], words=[w for w in take.words if w["start"] >= cut])
+
+
 # --------------------------------------------------------------------------- cases
 
 
@@ -808,6 +820,7 @@ def longer(more_s: int) -> Cond:
 
 MISSING = Cond("missing_para", "speech not in text: missing paragraph", (missing_para,))
 SHORT = Cond("short_transcript", "text covers the first half", (short_transcript,))
+LATE = Cond("late_transcript", "text covers the second half", (late_transcript,))
 
 
 @dataclass(frozen=True)
@@ -864,6 +877,7 @@ def dev_cases() -> list[Spec]:
         s.case("e", MISSING),
         s.case("e", spliced(*s.splice)),
         s.case("e", SHORT),
+        s.case("e", LATE),
         s.case("e", noise(10), extra(s.extra_third), what="pink noise + extra paragraph"),
         s.case("a", wrong_text("c")),
         s.case("l", longer(300)),
@@ -900,6 +914,7 @@ def validation_cases() -> list[Spec]:
         s.case("j", spliced(*s.splice)),
         s.case("k", room(0.5, 0.0), noise(12)),
         s.case("k", SHORT),
+        s.case("k", LATE),
         *(s.case(r, c) for r in ("mfa", "harvard30") for c in (babble_bed(10, s.babble), phone(25))),
         *(s.case(r, c) for r in ("mary", "msajc003") for c in (noise(12), room(0.7, -1.0))),
         s.case("g", hum(60, 12)),

@@ -460,6 +460,20 @@ def test_missing_paragraph_does_not_pull_the_rest(tts_cut: tuple[Path, list[dict
     assert max(starts) <= 1000  # nothing pulled into the missing paragraph's speech
 
 
+def test_a_transcript_of_a_stretch_of_the_recording_stays_on_that_stretch(tts_cut: tuple[Path, list[dict]]) -> None:
+    # the text covers 98-175 s of 222.5 s: the minute and a half before it and the speech after
+    # it are not in the text. Nothing is laid there (before: from the audio's start, ~98 s early)
+    wav, truth = tts_cut
+    idx = list(range(40, 76))
+    al = _align([truth[i]["text"] for i in idx], wav)
+    onset, end = al.stats["text_span_ms"]
+    assert 60_000 < onset < round(truth[40]["start"] * 1000) and round(truth[75]["end"] * 1000) < end
+    starts, ends, found = _rest_errors(al, truth, idx, set(idx))
+    assert found == len(starts)
+    assert float(np.median(starts)) <= 10 and float(np.median(ends)) <= 10
+    assert max(starts + ends) <= 500
+
+
 def test_more_parts_than_workers_chain_without_loss(tts_cut: tuple[Path, list[dict]]) -> None:
     # parts of at most part_ms, three a worker here: the junctions hold, every line as close
     # to the truth as in one piece

@@ -47,7 +47,14 @@ transcripts 9-93% after the second look, others 0-3%; a short transcript's chanc
 gave 12% from 11 words at first sight) and the run is refused with ``MismatchError``
 unless ``--force`` (then every confidence is capped at 0.1). Text before the first anchor or after the last that the audio
 around them cannot hold is left unplaced (a whole series' transcript on one episode), and
-parts enter the text at the anchor nearest their start.
+parts enter the text at the anchor nearest their start. The reverse, a transcript of a
+stretch of the recording: when the audio before the first anchor (after the last) holds far
+more speech than the text before (after) it takes, that audio is recognised whole, up to 5
+minutes, to find the first (last) anchor again; audio before the text's first word (after
+its last), at a very slow rate and a pause, is then outside it: no part decodes it, the
+prior lays no text on it, and the first block may open on a garbage loop
+(``stats["text_span_ms"]``; measured: the second half of the 10-minute file's transcript
+had been laid from the audio's start, 300 s early).
 
 Every block is checked by evidence that does not assume the run is mostly right: the share
 of the block's speech frames no decoded word covers, and whether it holds about as many

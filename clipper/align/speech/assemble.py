@@ -11,7 +11,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -29,16 +29,23 @@ from .options import (
     FALLBACK_MS,
     GAP_SLACK,
     HUM_BACK_MS,
+    LEAD_LOOK_MS,
+    LEAD_MARGIN_MS,
+    LEAD_TOKENS_PER_S,
     MIN_GAP_SPEECH_MS,
     OPTIONS,
     PAD_FRAMES,
     SAMPLES_PER_FRAME,
+    SLOW_TOKENS_PER_S,
     THIN_WORDS,
     WIDE_FACTOR,
     SpeechOptions,
     Token,
     tokenize,
 )
+
+if TYPE_CHECKING:
+    from ...vad import ActivityTrack
 
 log = logging.getLogger(__name__)
 
@@ -191,6 +198,132 @@ def _coverage(pr: probemod.Probe, n_frames: int, tokens: Sequence[Token]) -> tup
     return lo, hi
 
 
+def _text_span(
+    pr: probemod.Probe, audio: _Audio, speech: np.ndarray, lo: int, hi: int, words: list[str],
+    extra: dict[str, str], opts: SpeechOptions, jobs_n: int, request: AlignRequest,
+) -> tuple[int, int, probemod.Probe]:  # fmt: skip
+    """The frames [onset, end) where the covered text (tokens ``lo``-``hi``) can lie, and the
+    probe with what a closer look added: the whole audio unless the audio before the first
+    anchor (after the last) holds far more speech than the text before (after) it takes: a
+    transcript of a stretch of a longer recording.
+
+    The samples are minutes apart, so the first anchor can lie well inside the text; the
+    stretch between the last sample before it that matched nothing and the anchor is then
+    recognised whole (up to ``probe_more_ms``, twice at most), which brings the first anchor
+    to within a window of where the text begins; likewise after the last anchor. The text is
+    then taken to begin no earlier than where the speech before that anchor would hold the
+    text before it at :data:`SLOW_TOKENS_PER_S` (plus :data:`LEAD_MARGIN_MS` of speech unless
+    the anchor is the text's first word), at the pause before; and to end likewise. Measured:
+    a transcript of the second half of the 10-minute file was laid from the audio's start,
+    300 s early; the middle third's last line was stretched to the end of the file.
+    """
+    cum = np.concatenate([[0], np.cumsum(speech)])
+    n = len(speech)
+    per_token = 100.0  # frames of speech a token takes at one token a second
+    margin = LEAD_MARGIN_MS // FRAME_MS
+    for _ in range(2):
+        if not pr.anchors:
+            return 0, n, pr
+        first = pr.anchors[0]
+        t0 = min(n, first.start // FRAME_MS)
+        if cum[t0] - per_token * (first.tok - lo) / LEAD_TOKENS_PER_S <= LEAD_LOOK_MS // FRAME_MS:
+            break
+        # from the end of the last window before the anchor that holds none of the chain
+        u = max((b for a, b in pr.windows if b <= t0 and not _holds(pr, a, b)), default=0)
+        got = _look(pr, u, t0, audio, words, extra, opts, jobs_n, request)
+        moved = got.anchors[:1] != pr.anchors[:1]
+        pr = got
+        if not moved:
+            break
+    for _ in range(2):
+        last = pr.anchors[-1]
+        t1 = min(n, last.end // FRAME_MS)
+        if cum[n] - cum[t1] - per_token * (hi - 1 - last.tok) / LEAD_TOKENS_PER_S <= LEAD_LOOK_MS // FRAME_MS:
+            break
+        v = min((a for a, b in pr.windows if a >= t1 and not _holds(pr, a, b)), default=n)
+        got = _look(pr, t1, v, audio, words, extra, opts, jobs_n, request)
+        moved = got.anchors[-1:] != pr.anchors[-1:]
+        pr = got
+        if not moved:
+            break
+    if len(pr.anchors) < 2 * probemod.RUN:
+        return 0, n, pr  # too few to cut the audio on (as for ``_coverage``)
+    first, last = pr.anchors[0], pr.anchors[-1]
+    t0, t1 = min(n, first.start // FRAME_MS), min(n, last.end // FRAME_MS)
+    k0, k1 = max(0, first.tok - lo), max(0, hi - 1 - last.tok)
+    need0 = per_token * k0 / SLOW_TOKENS_PER_S + (margin if k0 else 0)
+    need1 = per_token * k1 / SLOW_TOKENS_PER_S + margin
+    onset = end = None
+    if cum[t0] > need0 + margin:
+        # the last frame from which the speech up to the anchor is still ``need0``, moved
+        # back to the pause before it: the decoder enters the text there
+        onset = _pause_near(speech, int(np.searchsorted(cum, cum[t0] - need0, side="right")) - 1, -1)
+    if cum[n] - cum[t1] > need1 + margin:
+        end = _pause_near(speech, int(np.searchsorted(cum, cum[t1] + need1, side="left")), 1)
+    return onset or 0, end or n, pr
+
+
+def _holds(pr: probemod.Probe, a: int, b: int) -> bool:
+    """Whether window [a, b) (frames) holds an anchor of the chain."""
+    return any(a * FRAME_MS <= x.start < b * FRAME_MS for x in pr.anchors)
+
+
+def _look(
+    pr: probemod.Probe, u: int, v: int, audio: _Audio, words: list[str], extra: dict[str, str],
+    opts: SpeechOptions, jobs_n: int, request: AlignRequest,
+) -> probemod.Probe:  # fmt: skip
+    """``pr`` with frames [u, v) recognised in contiguous windows (at most ``probe_more_ms``
+    of them, spread evenly) and the chain made again with their runs."""
+    length = opts.probe_ms // FRAME_MS
+    budget = max(1, opts.probe_more_ms // opts.probe_ms)
+    cuts = list(range(u, v - length // 2, length))
+    if len(cuts) > budget:
+        cuts = [cuts[int(i * len(cuts) / budget)] for i in range(budget)]
+    new = [(a, min(a + length, v)) for a in cuts]
+    new = [win for win in new if win not in pr.windows]
+    if not new:
+        return pr
+    hyps = _recognise(audio, new, words, extra, opts, jobs_n, request)
+    at: dict[str, list[int]] = {}
+    for j, w in enumerate(words):
+        at.setdefault(w, []).append(j)
+    runs = _kept_runs(pr)
+    for win in new:
+        runs += probemod.find_runs(hyps[win], words, at, win[0] * FRAME_MS)
+    kept = probemod.chain(runs)
+    log.info("text span: looked at %d windows in %d-%d ms", len(new), u * FRAME_MS, v * FRAME_MS)
+    windows = tuple(sorted({*pr.windows, *new}))
+    if not kept:
+        return replace(pr, windows=windows)
+    return replace(pr, anchors=tuple(x for r in kept for x in r), windows=windows, run_sizes=tuple(len(r) for r in kept))
+
+
+def _pause_near(speech: np.ndarray, at: int, step: int, min_frames: int = 15) -> int | None:
+    """The middle of the first pause (``min_frames`` or more without speech) from frame
+    ``at`` backwards (``step`` -1) or forwards (1); None when there is none."""
+    n = len(speech)
+    k = max(0, min(n - 1, at))
+    while 0 <= k < n:
+        while 0 <= k < n and speech[k]:
+            k += step
+        e = k
+        while 0 <= k < n and not speech[k]:
+            k += step
+        if abs(k - e) >= min_frames:
+            return (k + e) // 2
+    return None
+
+
+def _kept_runs(pr: probemod.Probe) -> list[list[probemod.Anchor]]:
+    """A probe's kept runs again, from its anchors and run sizes."""
+    out: list[list[probemod.Anchor]] = []
+    i = 0
+    for n in pr.run_sizes:
+        out.append(list(pr.anchors[i : i + n]))
+        i += n
+    return out
+
+
 def run(request: AlignRequest) -> Alignment:
     """The speech engine: see the module docstring."""
     if request.media is None:
@@ -218,8 +351,19 @@ def run(request: AlignRequest) -> Alignment:
             forced = _check_match(pr, request, opts, stats)
             lo, hi = _coverage(pr, len(audio.db), tokens) if not forced else (0, len(tokens))
             stats["covered_tokens"] = [lo, hi]
+            onset, end = 0, len(audio.db)
+            if not forced and lo < hi:
+                onset, end, pr = _text_span(pr, audio, speech, lo, hi, words, extra, opts, jobs_n, request)
+                if onset or end < len(audio.db):
+                    # audio before or after the text: no part holds it, no prior lays text on it
+                    parts = [(max(a, onset), min(b, end)) for a, b in parts if b > onset and a < end]
+                    stats["text_span_ms"] = [onset * FRAME_MS, end * FRAME_MS]
             sub = tokens[lo:hi]
-            prior = _activity_prior(request, sub, audio.raw, act_times) if opts.prior and sub else None
+            prior = (
+                _activity_prior(request, sub, audio.raw, act_times, onset * FRAME_MS, end * FRAME_MS)
+                if opts.prior and sub
+                else None
+            )
             anchors = [(x.start, x.tok - lo) for x in pr.anchors if lo <= x.tok < hi]
             got = _align_all(audio, speech, sub, extra, opts, parts, jobs_n, request, stats, prior, anchors)
             placed = {k + lo: v for k, v in got.items()}
@@ -263,30 +407,34 @@ def _align_all(
     words = [t.word for t in tokens]
     nph = [t.nphones for t in tokens]
     seg_of = [t.seg for t in tokens]
-    total_speech = max(1, int(speech.sum()))
-    phones_per_s = sum(nph) / (total_speech / 100.0)
+    # the text's audio: from the first part's start (where the text begins, ``_text_span``)
     cum_speech = np.concatenate([[0], np.cumsum(speech)])
+    base = cum_speech[parts[0][0]] if parts else 0
+    total_speech = max(1, int(cum_speech[-1] - base))
+    phones_per_s = sum(nph) / (total_speech / 100.0)
     cum_ph = np.concatenate([[0], np.cumsum(nph)])
     tok_per_frame = len(tokens) / total_speech
     jobs: list[_PartJob] = []
-    for a, b in parts:
-        share = cum_speech[a] / total_speech
+    for k, (a, b) in enumerate(parts):
+        share = (cum_speech[a] - base) / total_speech
         entry = int(np.searchsorted(cum_ph, share * cum_ph[-1]))
         entry = min(entry, len(tokens) - 1)
-        window = 0 if a == 0 else max(60, len(tokens) // 50)
+        window = 0 if k == 0 else max(60, len(tokens) // 50)
         near = [(ms, t) for ms, t in anchors if a * FRAME_MS <= ms < a * FRAME_MS + opts.probe_ms + 5_000]
-        if a > 0 and near:
+        if k > 0 and near:
             # recognition heard where this part's audio is in the text: enter just before it
             ms, t = near[0]
             est = int(round((cum_speech[min(len(speech), ms // FRAME_MS)] - cum_speech[a]) * tok_per_frame))
             entry = max(0, min(len(tokens) - 1, t - est))
             window = max(1, opts.prior_window, est // 2)
-        elif prior is not None and a > 0:
+        elif prior is not None and k > 0:
             # the activity engine knows where this part's audio sits in the text
             entry = min(len(tokens) - 1, int(np.searchsorted(prior, a * FRAME_MS)))
             window = max(1, opts.prior_window)
+        # a text that begins after speech it lacks (``_text_span``) may open on a garbage loop
+        lead = opts.relocate_garbage_logp if k == 0 and a > 0 else 0.0
         jobs.append(
-            _PartJob(audio.raw, a, b, entry, window, words, nph, seg_of, extra, phones_per_s, speech[a:b], opts, prior)
+            _PartJob(audio.raw, a, b, entry, window, words, nph, seg_of, extra, phones_per_s, speech[a:b], opts, prior, lead)
         )
     stats["prior"] = prior is not None
     results: list[tuple[list[_Placed], dict[str, int]]] = []
@@ -339,12 +487,15 @@ def _align_all(
 
 
 def _activity_prior(
-    request: AlignRequest, tokens: list[Token], raw: str, seg_times: dict[int, tuple[int, int]] | None = None
+    request: AlignRequest, tokens: list[Token], raw: str, seg_times: dict[int, tuple[int, int]] | None = None,
+    from_ms: int = 0,
+    to_ms: int | None = None,
 ) -> np.ndarray | None:
     """Expected start (ms) of every token from the activity engine (cheap: activity and lengths),
     run on the lines ``tokens`` come from (the stretch of text the audio holds), over ``raw``
     (the decoded audio: a second decode cost 5 s an hour); ``seg_times``, when given,
-    receives the activity engine's (start, end) of each line it placed.
+    receives the activity engine's (start, end) of each line it placed. Speech before
+    ``from_ms`` or from ``to_ms`` on (outside the text, ``_text_span``) is not offered to it.
 
     Each placed segment's span is shared among its tokens by phone count; tokens of unplaced
     segments are interpolated. Non-decreasing by construction. None when activity fails.
@@ -359,7 +510,9 @@ def _activity_prior(
     try:
         al = activity.run(
             replace(request, transcript=sub, options={}, anchors=()),
-            make_track=lambda: activity_from_raw(raw, jobs=max(1, request.jobs), progress=request.progress),
+            make_track=lambda: _silenced(
+                activity_from_raw(raw, jobs=max(1, request.jobs), progress=request.progress), from_ms, to_ms
+            ),
         )
     except ClipperError:
         return None
@@ -386,6 +539,18 @@ def _activity_prior(
         return None
     out = np.interp(np.arange(len(tokens)), np.asarray(known_i), np.asarray(known_t))
     return np.maximum.accumulate(out)
+
+
+def _silenced(track: ActivityTrack, from_ms: int, to_ms: int | None) -> ActivityTrack:
+    """``track`` with no speech before ``from_ms`` nor from ``to_ms`` on."""
+    a = track.frame(from_ms) if from_ms > 0 else 0
+    b = track.frame(to_ms) if to_ms is not None and to_ms < track.ms(track.frames) else track.frames
+    if a == 0 and b >= track.frames:
+        return track
+    sp, vd = track.speech.copy(), track.vad.copy()
+    sp[:a] = vd[:a] = False
+    sp[b:] = vd[b:] = False
+    return replace(track, speech=sp, vad=vd)
 
 
 def _fall_back(

@@ -36,6 +36,9 @@ class _PartJob:
     speech: np.ndarray  # activity of this part (bool, frames)
     opts: SpeechOptions
     prior: np.ndarray | None = None  # expected start (ms) of every token, from the activity engine
+    #: < 0: the text may begin after speech it lacks (audio before the text, ``_text_span``):
+    #: until a first word is placed, blocks may open with a garbage loop at this cost
+    lead_garbage_logp: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -500,15 +503,15 @@ def _align_part(job: _PartJob) -> tuple[list[_Placed], dict[str, int]]:
         return [(t, max(0, a - PAD_FRAMES), max(1, b - PAD_FRAMES), sc) for t, a, b, sc in got]
 
     def checked(
-        x: np.ndarray, ents: Sequence[tuple[int, float]], n_sp: int, pos: int, end: int
+        x: np.ndarray, ents: Sequence[tuple[int, float]], n_sp: int, pos: int, end: int, lead: float = 0.0
     ) -> tuple[list[tuple[int, int, int, float]], _Evidence]:
         """Decode a block; when it looks wrong (speech no word covers, too few words for
         its speech), again with wide beams, keeping the better of the two."""
-        got = decode(x, ents, n_sp)
+        got = decode(x, ents, n_sp, lead)
         ev = _block_evidence(job, got, pos, end)
         if opts.wide_retry and _suspect(ev, opts):
             stats["wide_retries"] += 1
-            got2 = decode(x, ents, n_sp, wide_beams=True)
+            got2 = decode(x, ents, n_sp, lead, wide_beams=True)
             ev2 = replace(_block_evidence(job, got2, pos, end), wide=True)
             if _better(ev2, ev):
                 stats["wide_taken"] += 1
@@ -521,7 +524,7 @@ def _align_part(job: _PartJob) -> tuple[list[_Placed], dict[str, int]]:
             fill: list[tuple[int, int]] = []
             # (wide beams only where the block already needed them: with a phone loop they
             # cost ~15x a default decode, which clean audio must not pay)
-            got3 = decode(x, ents, n_sp, wide_beams=ev.wide, fillers=fill)
+            got3 = decode(x, ents, n_sp, lead, wide_beams=ev.wide, fillers=fill)
             ev3 = replace(_block_evidence(job, got3, pos, end, fill), wide=ev.wide)
             if ev3.n >= 0.9 * ev.n:
                 stats["garbage_taken"] += 1
@@ -549,7 +552,7 @@ def _align_part(job: _PartJob) -> tuple[list[_Placed], dict[str, int]]:
             if pri:
                 ents = sorted(dict([*pri, *ents]).items())
                 lo_tok = min(lo_tok, pri[0][0])
-        found, ev = checked(x, ents, n_speech, pos_frame, end_frame)
+        found, ev = checked(x, ents, n_speech, pos_frame, end_frame, job.lead_garbage_logp if not placed else 0.0)
         gap_break = False
         if opts.break_gap_ms and found:
             k = _speech_gap(job, found, pos_frame, opts.break_gap_ms // FRAME_MS, opts.break_rest_uncovered)

@@ -25,6 +25,17 @@ MIN_GAP_SPEECH_MS = 300
 #: the most dictionary words a second of audio holds (a very fast speaker without pauses):
 #: text beyond what the audio around the anchors can hold at this rate is not in the media
 COVER_TOKENS_PER_S = 6.0
+#: where the text lies (``_text_span``): the audio before the first anchor (after the last)
+#: is looked at closely when it holds more speech than the text there takes at this many
+#: dictionary words a second of speech frames (a slow speaker: measured 2.7-4.5, the slowly
+#: read Harvard sentences 2.7), once more than ``LEAD_LOOK_MS`` of it is over
+LEAD_TOKENS_PER_S = 2.0
+LEAD_LOOK_MS = 30_000
+#: ... and the text is taken to begin no earlier (end no later) than where the speech
+#: before the first anchor (after the last) holds the text there at this very slow rate,
+#: plus ``LEAD_MARGIN_MS`` of speech: audio outside is not in the transcript
+SLOW_TOKENS_PER_S = 0.8
+LEAD_MARGIN_MS = 3_000
 #: a line not found is put in a gap only when the gap is at most this many times the time its
 #: text takes to say (~60 ms a character) plus a second: elsewhere in a long gap it could be anywhere
 GAP_SLACK = 2.0
