@@ -6,6 +6,8 @@ From the espeak benchmark in ``../shared/bench/tts`` this builds, in a temporary
 - ``extra``: whole paragraphs from much later in the seed inserted at paragraph breaks
   (text nobody speaks in this audio);
 - ``missing``: whole paragraphs dropped from the transcript (speech the text lacks);
+- ``second_half``, ``middle_third``: the transcript of only that stretch of the recording
+  (minutes of speech before and after it that the text lacks);
 - ``clean``: the transcript as it is, the baseline, aligned in the same run.
 
 A paragraph is a run of lines between two pauses longer than 900 ms in the truth (the
@@ -48,8 +50,8 @@ def _pick(paras: list[tuple[int, int]], k: int, lo: int = 3, hi: int = 14) -> li
 
 
 def build(stem: str, k: int, out: Path) -> tuple[dict[str, Path], list[str]]:
-    """Write the clean, extra and missing variants of ``stem`` and their case manifests;
-    return those and the inserted lines."""
+    """Write the clean, extra, missing and stretch variants of ``stem`` and their case
+    manifests; return those and the inserted lines."""
     truth = json.loads((TTS / f"{stem}.truth.json").read_text(encoding="utf-8"))
     lines = (TTS / f"{stem}.transcript.txt").read_text(encoding="utf-8").splitlines()
     if [s["text"] for s in truth["segments"]] != lines[: len(truth["segments"])]:
@@ -78,6 +80,8 @@ def build(stem: str, k: int, out: Path) -> tuple[dict[str, Path], list[str]]:
         "clean": lines,
         "extra": extra_lines,
         "missing": [ln for i, ln in enumerate(lines) if i not in drop],
+        "second_half": lines[len(lines) // 2 :],
+        "middle_third": lines[len(lines) // 3 : 2 * len(lines) // 3],
     }
     cases: dict[str, Path] = {}
     for name, body in variants.items():
@@ -161,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     ratios = {}
     for stem, _ in sets:
         base = by.get(f"{stem}_clean")
-        for v in ("extra", "missing"):
+        for v in ("extra", "missing", "second_half", "middle_third"):
             r = by.get(f"{stem}_{v}")
             if base and r:
                 for side in ("starts", "ends"):

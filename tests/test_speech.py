@@ -343,6 +343,18 @@ def test_a_last_word_on_a_sliver_leaves_the_end_unsure() -> None:
     assert _segment_confidence({**ev, "sliver_end": True}) < 0.5
 
 
+@pytest.mark.parametrize("edge", ["untimed_start", "untimed_end"])
+def test_an_edge_word_the_decoder_did_not_place_leaves_that_edge_unsure(edge: str) -> None:
+    # a middle stretch's transcript in two parts: "... the country, right" whose "right" the
+    # decoder did not place ended on "country", 537 ms early at 0.57
+    from clipper.align.speech.assemble import _segment_confidence
+
+    ev = {"fit": 0.8, "uncovered": 0.0, "snap_start": True, "snap_end": True, "abut_start": False, "abut_end": False,
+          "stretch_start": 0.5, "stretch_end": 0.5, "reattached": False, "after_lost": False}  # fmt: skip
+    assert _segment_confidence({**ev, edge: False}) == 0.8
+    assert _segment_confidence({**ev, edge: True}) < 0.5
+
+
 def test_a_run_crowded_against_its_one_confident_line_falls_back() -> None:
     # Harvard sentences under babble (validation): line 0 confident, the other nine unsure,
     # each laid on the babble before it, drifting up to 10.7 s early; nothing held the run's
