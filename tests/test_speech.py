@@ -474,7 +474,8 @@ def test_missing_paragraph_does_not_pull_the_rest(tts_cut: tuple[Path, list[dict
 
 def test_a_transcript_of_a_stretch_of_the_recording_stays_on_that_stretch(tts_cut: tuple[Path, list[dict]]) -> None:
     # the text covers 98-175 s of 222.5 s: the minute and a half before it and the speech after
-    # it are not in the text. Nothing is laid there (before: from the audio's start, ~98 s early)
+    # it are not in the text. Nothing is laid there (before: the text was entered at the
+    # audio's start and lines of it were left unplaced)
     wav, truth = tts_cut
     idx = list(range(40, 76))
     al = _align([truth[i]["text"] for i in idx], wav)
