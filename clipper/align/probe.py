@@ -28,7 +28,7 @@ import numpy as np
 
 from .sphinx import FRAME_MS
 
-__all__ = ["RUN", "Anchor", "Probe", "sample_windows", "more_windows", "find_runs", "chain", "probe"]
+__all__ = ["RUN", "Anchor", "Probe", "sample_windows", "more_windows", "find_runs", "window_runs", "chain", "probe"]
 
 #: recognised words in a row that must match consecutive transcript words to be an anchor
 RUN = 4
@@ -183,20 +183,29 @@ def chain(runs: Sequence[Sequence[Anchor]]) -> list[list[Anchor]]:
     return out[::-1]
 
 
-def probe(
+def window_runs(
     hyps: Sequence[Sequence[tuple[str, int, int]]],
     windows: Sequence[tuple[int, int]],
     words: Sequence[str],
-) -> Probe:
-    """The kept anchors of recognised windows: ``hyps[k]`` holds the words recognised in
-    ``windows[k]`` (frames), with frames counted from the window's start."""
+) -> list[list[Anchor]]:
+    """Every run (:func:`find_runs`) in recognised windows: ``hyps[k]`` holds the words
+    recognised in ``windows[k]`` (frames), with frames counted from the window's start."""
     at: dict[str, list[int]] = {}
     for j, w in enumerate(words):
         at.setdefault(w, []).append(j)
     runs: list[list[Anchor]] = []
     for hyp, (a, _) in zip(hyps, windows, strict=True):
         runs += find_runs(hyp, words, at, a * FRAME_MS)
-    kept = chain(runs)
+    return runs
+
+
+def probe(
+    hyps: Sequence[Sequence[tuple[str, int, int]]],
+    windows: Sequence[tuple[int, int]],
+    words: Sequence[str],
+) -> Probe:
+    """The kept anchors of recognised windows (as for :func:`window_runs`)."""
+    kept = chain(window_runs(hyps, windows, words))
     if len(kept) == 1 and len(kept[0]) < 2 * RUN and sum(len(h) for h in hyps) >= 4 * RUN:
         # one short run among many recognised words is what chance gives (measured: a
         # transcript of another recording yields one such run in 117 words)

@@ -11,13 +11,14 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from ...errors import InputError, MismatchError
 from ...media import SAMPLE_RATE
 from ...model import Alignment, Segment, Word
+from ...vad import ActivityTrack, true_runs
 from .. import FORCED_CONFIDENCE, AlignRequest
 from .. import probe as probemod
 from ..lexicon import Lexicon
@@ -43,9 +44,6 @@ from .options import (
     Token,
     tokenize,
 )
-
-if TYPE_CHECKING:
-    from ...vad import ActivityTrack
 
 log = logging.getLogger(__name__)
 
@@ -284,13 +282,7 @@ def _look(
     if not new:
         return pr
     hyps = _recognise(audio, new, words, extra, opts, jobs_n, request)
-    at: dict[str, list[int]] = {}
-    for j, w in enumerate(words):
-        at.setdefault(w, []).append(j)
-    runs = _kept_runs(pr)
-    for win in new:
-        runs += probemod.find_runs(hyps[win], words, at, win[0] * FRAME_MS)
-    kept = probemod.chain(runs)
+    kept = probemod.chain(_kept_runs(pr) + probemod.window_runs([hyps[win] for win in new], new, words))
     log.info("text span: looked at %d windows in %d-%d ms", len(new), u * FRAME_MS, v * FRAME_MS)
     windows = tuple(sorted({*pr.windows, *new}))
     if not kept:
@@ -300,17 +292,20 @@ def _look(
 
 def _pause_near(speech: np.ndarray, at: int, step: int, min_frames: int = 15) -> int | None:
     """The middle of the first pause (``min_frames`` or more without speech) from frame
-    ``at`` backwards (``step`` -1) or forwards (1); None when there is none."""
-    n = len(speech)
-    k = max(0, min(n - 1, at))
-    while 0 <= k < n:
-        while 0 <= k < n and speech[k]:
-            k += step
-        e = k
-        while 0 <= k < n and not speech[k]:
-            k += step
-        if abs(k - e) >= min_frames:
-            return (k + e) // 2
+    ``at`` backwards (``step`` -1) or forwards (1), counting only its frames on that side of
+    ``at``; None when there is none."""
+    at = max(0, min(len(speech) - 1, at))
+    starts, ends = true_runs(~speech)
+    if step < 0:
+        for x, y in zip(starts[::-1].tolist(), ends[::-1].tolist(), strict=True):
+            e = min(y - 1, at)
+            if x <= at and e - x + 1 >= min_frames:
+                return int((x - 1 + e) // 2)
+    else:
+        for x, y in zip(starts.tolist(), ends.tolist(), strict=True):
+            e = max(x, at)
+            if y > at and y - e >= min_frames:
+                return int((e + y) // 2)
     return None
 
 
