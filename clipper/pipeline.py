@@ -257,7 +257,8 @@ def summarize(al: Alignment) -> dict[str, Any]:
     because the media does not hold them where they could be (``placed: false`` in the
     alignment file); ``found`` (speech engine only, else None): spoken segments whose
     words recognition placed, not put between neighbours. Non-speech events (no spoken words) count in ``segments`` only.
-    ``mean_confidence`` is over placed segments that carry one.
+    ``mean_confidence`` is over placed segments that carry one. ``text_span_ms``: where the
+    speech engine found the transcript to lie, when that is a stretch of the media (else None).
     """
     segs = al.segments
     placed = [s for s in segs if s.placed]
@@ -275,5 +276,6 @@ def summarize(al: Alignment) -> dict[str, Any]:
         "mean_confidence": round(sum(confs) / len(confs), 4) if confs else None,
         "duration_ms": al.duration,
         "mismatch": al.stats.get("mismatch"),
+        "text_span_ms": al.stats.get("text_span_ms"),
         "warnings": [str(w) for w in al.stats.get("warnings", ())],
     }

@@ -6,8 +6,10 @@ From the espeak benchmark in ``../shared/bench/tts`` this builds, in a temporary
 - ``extra``: whole paragraphs from much later in the seed inserted at paragraph breaks
   (text nobody speaks in this audio);
 - ``missing``: whole paragraphs dropped from the transcript (speech the text lacks);
-- ``second_half``, ``middle_third``: the transcript of only that stretch of the recording
-  (minutes of speech before and after it that the text lacks);
+- ``second_half``, ``middle_third``, ``last_tenth``: the transcript of only that stretch of
+  the recording (minutes of speech before and after it that the text lacks; the last tenth
+  is too little of the whole file for the probe's share over it, and passes on the share
+  within its own windows);
 - ``clean``: the transcript as it is, the baseline, aligned in the same run.
 
 A paragraph is a run of lines between two pauses longer than 900 ms in the truth (the
@@ -82,6 +84,7 @@ def build(stem: str, k: int, out: Path) -> tuple[dict[str, Path], list[str]]:
         "missing": [ln for i, ln in enumerate(lines) if i not in drop],
         "second_half": lines[len(lines) // 2 :],
         "middle_third": lines[len(lines) // 3 : 2 * len(lines) // 3],
+        "last_tenth": lines[len(lines) - len(lines) // 10 :],
     }
     cases: dict[str, Path] = {}
     for name, body in variants.items():
@@ -165,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     ratios = {}
     for stem, _ in sets:
         base = by.get(f"{stem}_clean")
-        for v in ("extra", "missing", "second_half", "middle_third"):
+        for v in ("extra", "missing", "second_half", "middle_third", "last_tenth"):
             r = by.get(f"{stem}_{v}")
             if base and r:
                 for side in ("starts", "ends"):

@@ -251,3 +251,12 @@ def test_the_alignment_file_records_every_setting_as_used(engine: str, key: str,
     assert used[key] == value and other in used  # what was given, and the defaults beside it
     assert set(used) <= option_keys(engine)
     assert al.settings["options"] == {key: value}  # what the user gave, as given
+
+
+def test_the_summary_line_says_where_a_text_of_a_stretch_lies() -> None:
+    from clipper.cli.align_cmd import summary_line
+
+    base = {"segments": 11, "engine": "speech", "placed": 11, "confident": 9, "unplaced_spoken": 0, "mean_confidence": 0.6}
+    assert "lies in" not in summary_line({**base, "text_span_ms": None})
+    line = summary_line({**base, "text_span_ms": [140_370, 179_020]})
+    assert line.endswith("mean confidence 0.60, the text lies in 2:20-2:59 of the media")

@@ -94,3 +94,30 @@ def test_a_second_look_at_a_long_file_adds_windows_between_the_first() -> None:
 def test_the_probe_counts_the_runs_its_anchors_come_from() -> None:
     hyps = [_hyp(["so", "what", "is", "a"]), _hyp(["predicts", "what", "happens", "next", "so", "what"])]
     assert P.probe(hyps, [(0, 200), (1000, 1200)], WORDS).runs == 2
+
+
+def test_the_anchors_stretch_counts_the_windows_from_the_first_that_holds_one_to_the_last() -> None:
+    # four windows; the chain lies in the second and the third: 10 of the 16 words heard there
+    hyps = [
+        _hyp(["um", "uh", "yes", "no"]),
+        _hyp(["so", "what", "is", "a", "world"]),
+        _hyp(["model", "of", "the", "world", "that", "hm", "er"]),
+        _hyp(["hm", "oh"]),
+    ]  # (frames from each window's start)
+    pr = P.probe(hyps, [(0, 300), (1000, 1300), (2000, 2300), (3000, 3300)], WORDS)
+    assert pr.window_heard == (4, 5, 7, 2) and pr.heard == 18
+    assert pr.holding() == [1, 2]
+    assert pr.stretch() == (2, 2, pr.matched / 12)
+    assert pr.matched == 10  # "so what is a world" and "model of the world that"
+    # no anchors, or no counts a window: nothing to tell
+    assert P.probe([_hyp(["hm"])], [(0, 300)], WORDS).stretch() == (0, 0, 0.0)
+
+
+def test_windows_around_those_that_hold_anchors_lie_back_to_back_with_them() -> None:
+    have = [(0, 1000), (5000, 6000), (20_000, 21_000)]
+    got = P.windows_around(22_000, have, [1], 1000, 2)
+    assert got == [(0, 1000), (3000, 4000), (4000, 5000), (5000, 6000), (6000, 7000), (7000, 8000), (20_000, 21_000)]
+    # never over the audio's ends or another window: the first window's left is the file's start,
+    # the last's right ends at 22,000 frames; a window between is kept only where it fits whole
+    got = P.windows_around(21_500, have, [0, 2], 1000, 2)
+    assert got == [(0, 1000), (1000, 2000), (2000, 3000), (5000, 6000), (18_000, 19_000), (19_000, 20_000), (20_000, 21_000), (21_000, 21_500)]

@@ -7,6 +7,7 @@ import json
 import wave
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -487,6 +488,21 @@ def test_a_transcript_of_a_stretch_of_the_recording_stays_on_that_stretch(tts_cu
     assert max(starts + ends) <= 500
 
 
+def test_a_transcript_of_twenty_seconds_of_a_longer_recording_is_found_there(tts_cut: tuple[Path, list[dict]]) -> None:
+    # 11 lines (150-171 s) of 222.5 s: 4% of what recognition hears over the whole file is
+    # in them (refused before), 40% of what it hears in the windows that hold them
+    wav, truth = tts_cut
+    idx = [i for i, t in enumerate(truth) if 150 <= t["start"] < 172]
+    al = _align([truth[i]["text"] for i in idx], wav)
+    assert al.stats["probe"]["share"] < 0.08 <= al.stats["probe"]["excerpt"]["share"]
+    onset, end = al.stats["text_span_ms"]
+    assert onset < round(truth[idx[0]]["start"] * 1000) and round(truth[idx[-1]]["end"] * 1000) < end < 222_500
+    starts, ends, found = _rest_errors(al, truth, idx, set(idx))
+    assert found == len(starts) == len(idx)
+    assert float(np.median(starts)) <= 10 and float(np.median(ends)) <= 20
+    assert max(starts + ends) <= 500
+
+
 def test_more_parts_than_workers_chain_without_loss(tts_cut: tuple[Path, list[dict]]) -> None:
     # parts of at most part_ms, three a worker here: the junctions hold, every line as close
     # to the truth as in one piece
@@ -828,3 +844,49 @@ def test_thin_evidence_takes_a_second_look_at_the_whole_file(tmp_path: Path) -> 
     al = _align(_lines() * 3, wav, min_match_share=0.45, probe_more_ms=0)
     assert "first_share" not in al.stats["probe"]
 
+
+
+def _windows_probe(n: int, heard: int, runs: dict[int, int]) -> object:
+    """``n`` 10 s windows, ``heard`` words recognised in each; ``runs[i]`` transcript words
+    in a row recognised in window ``i`` (the text moving on 3 words a second)."""
+    from clipper.align.probe import Anchor, Probe
+
+    anchors = tuple(Anchor(30 * i + m, 10_000 * i + 300 * m, 10_000 * i + 300 * m + 250) for i, k in sorted(runs.items()) for m in range(k))
+    windows = tuple((1000 * i, 1000 * (i + 1)) for i in range(n))
+    return Probe(anchors, n * heard, len(anchors), n, len(runs), windows, tuple(runs[i] for i in sorted(runs)), window_heard=(heard,) * n)
+
+
+@pytest.mark.parametrize(
+    ("runs", "refused"),
+    [
+        # the last minute of 10: 3 of 30 windows, 49 of 1050 words (5%), 47% within them
+        ({27: 14, 28: 20, 29: 15}, False),
+        # one window in two between the first and the last that hold a run: still a stretch
+        ({10: 9, 12: 9}, False),
+        # chance runs of another recording's transcript: spread, none longer than 5 words
+        ({3: 5, 12: 4, 22: 4}, True),
+        # a long one among them changes nothing: 14 of the 700 words from window 3 to 22
+        ({3: 9, 12: 5}, True),
+        # two windows side by side, but too few words to rest a verdict on
+        ({5: 6, 6: 5}, True),
+        # one window alone: nothing beside it confirms it
+        ({5: 14}, True),
+    ],
+)
+def test_a_transcript_of_a_stretch_of_a_long_recording_passes_within_that_stretch(runs: dict[int, int], refused: bool) -> None:
+    from clipper.align.speech.assemble import _check_match
+    from clipper.align.speech.options import SpeechOptions
+
+    tr = parse("\n".join(_lines()) + "\n", "plain", segmentation="lines")
+    req = AlignRequest(tr, probe(CLIP / "acoustic_clip.flac"))
+    pr = _windows_probe(30, 35, runs)
+    assert pr.share < SpeechOptions().min_match_share  # type: ignore[attr-defined]  # refused over the whole audio
+    stats: dict[str, Any] = {}
+    if refused:
+        with pytest.raises(MismatchError, match="recognition found only"):
+            _check_match(pr, req, SpeechOptions(), stats)  # type: ignore[arg-type]
+        assert "excerpt" not in stats["probe"]
+    else:
+        assert _check_match(pr, req, SpeechOptions(), stats) is False  # type: ignore[arg-type]
+        ex = stats["probe"]["excerpt"]
+        assert ex["holding"] == len(runs) and ex["share"] >= 0.16

@@ -28,7 +28,9 @@ import numpy as np
 
 from .sphinx import FRAME_MS
 
-__all__ = ["RUN", "Anchor", "Probe", "sample_windows", "more_windows", "find_runs", "window_runs", "chain", "probe"]
+__all__ = [
+    "RUN", "Anchor", "Probe", "sample_windows", "more_windows", "windows_around", "find_runs", "window_runs", "chain", "probe",
+]  # fmt: skip
 
 #: recognised words in a row that must match consecutive transcript words to be an anchor
 RUN = 4
@@ -58,6 +60,7 @@ class Probe:
     windows: tuple[tuple[int, int], ...] = field(default=())  # the samples (frames)
     run_sizes: tuple[int, ...] = ()  # the kept runs the anchors come from, in order: how many anchors each
     first_share: float | None = None  # after a second look: the first look's share
+    window_heard: tuple[int, ...] = ()  # words recognised in each of ``windows``
 
     @property
     def runs(self) -> int:
@@ -67,6 +70,27 @@ class Probe:
     def share(self) -> float:
         """Share of recognised words that the transcript explains (0-1)."""
         return self.matched / self.heard if self.heard else 0.0
+
+    def holding(self) -> list[int]:
+        """Indices of the windows that hold an anchor."""
+        out: list[int] = []
+        k = 0
+        for i, (a, b) in enumerate(self.windows):
+            while k < len(self.anchors) and self.anchors[k].start < a * FRAME_MS:
+                k += 1
+            if k < len(self.anchors) and self.anchors[k].start < b * FRAME_MS:
+                out.append(i)
+        return out
+
+    def stretch(self) -> tuple[int, int, float]:
+        """The anchors' stretch: the windows from the first that holds an anchor to the last:
+        how many there are, how many of them hold one, and the share of the words heard in
+        them that are anchors (0 without anchors or per-window counts)."""
+        held = self.holding()
+        if not held or len(self.window_heard) != len(self.windows):
+            return 0, 0, 0.0
+        heard = sum(self.window_heard[held[0] : held[-1] + 1])
+        return held[-1] - held[0] + 1, len(held), self.matched / heard if heard else 0.0
 
 
 def sample_windows(speech: np.ndarray, every: int, length: int, also: Sequence[int] = ()) -> list[tuple[int, int]]:
@@ -119,6 +143,22 @@ def more_windows(n: int, have: Sequence[tuple[int, int]], length: int, budget: i
         if all(a + length <= x or a >= y for x, y in out):
             out.append((a, a + length))
             out.sort()
+    return out
+
+
+def windows_around(n: int, have: Sequence[tuple[int, int]], held: Sequence[int], length: int, reach: int) -> list[tuple[int, int]]:
+    """``have`` plus up to ``reach`` windows of ``length`` frames on either side of each
+    window ``have[i]`` for ``i`` in ``held``, back to back with it, none overlapping another
+    or outside [0, ``n``)."""
+    out = sorted(have)
+    for i in held:
+        a0, b0 = have[i]
+        for k in range(reach):
+            for a in (a0 - (k + 1) * length, b0 + k * length):
+                a, b = max(0, a), min(n, a + length)
+                if b - a >= length // 2 and all(b <= x or a >= y for x, y in out):
+                    out.append((a, b))
+                    out.sort()
     return out
 
 
@@ -214,4 +254,5 @@ def probe(
     wins = [(a * FRAME_MS, b * FRAME_MS) for a, b in windows]
     n_match = sum(1 for a, b in wins if any(a <= r[0].start < b for r in kept))
     heard = sum(len(h) for h in hyps)
-    return Probe(anchors, heard, len(anchors), len(windows), n_match, tuple(windows), tuple(len(r) for r in kept))
+    return Probe(anchors, heard, len(anchors), len(windows), n_match, tuple(windows), tuple(len(r) for r in kept),
+                 window_heard=tuple(len(h) for h in hyps))  # fmt: skip

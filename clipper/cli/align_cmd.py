@@ -11,6 +11,7 @@ from ..align import ENGINES
 from ..errors import InputError
 from ..io import check_writable
 from ..read import FORMATS
+from ..timecode import format_clock
 from . import app
 from .common import JSON, QUIET, Command, emit_json, epilog, note, progress
 
@@ -147,6 +148,9 @@ def summary_line(summary: dict[str, object]) -> str:
         f"{summary['unplaced_spoken']} not found in the media, "
         f"mean confidence {'-' if conf is None else f'{conf:.2f}'}"
     )
+    span = summary.get("text_span_ms")
+    if isinstance(span, (list, tuple)):
+        line += f", the text lies in {format_clock(span[0])}-{format_clock(span[1])} of the media"
     if summary.get("engine_reason"):
         line += f" (auto: {summary['engine_reason']})"
     if summary.get("mismatch"):

@@ -45,7 +45,10 @@ than 8% of the words recognition heard belong to such runs, or under 16% from fe
 words, the transcript is not this recording's (measured on the degraded sets: matching
 transcripts 9-93% after the second look, others 0-3%; a short transcript's chance runs
 gave 12% from 11 words at first sight) and the run is refused with ``MismatchError``
-unless ``--force`` (then every confidence is capped at 0.1). Text before the first anchor or after the last that the audio
+unless ``--force`` (then every confidence is capped at 0.1), or unless the transcript is of a
+short stretch of a long recording: with a run of 8 words or more, the windows beside those
+that hold anchors are recognised too, and a share of 16% within the anchors' windows (two
+or more, at least half of those from the first to the last) passes (``_excerpt``). Text before the first anchor or after the last that the audio
 around them cannot hold is left unplaced (a whole series' transcript on one episode), and
 parts enter the text at the anchor nearest their start. The reverse, a transcript of a
 stretch of the recording: when the audio before the first anchor (after the last) holds far
@@ -54,7 +57,8 @@ minutes, to find the first (last) anchor again; audio before the text's first wo
 its last), at a very slow rate and a pause, is then outside it: no part decodes it, the
 prior lays no text on it, and the first block may open on a garbage loop
 (``stats["text_span_ms"]``; measured: the second half of the 10-minute file's transcript
-had been laid from the audio's start, 300 s early).
+had been laid from the audio's start, 300 s early). The run's speaking rate, which bounds how
+many words a block may hold, is measured on the text's audio alone.
 
 Every block is checked by evidence that does not assume the run is mostly right: the share
 of the block's speech frames no decoded word covers, and whether it holds about as many

@@ -27,6 +27,8 @@ from .audio import _activity, _Audio, _quiet_cut, _read_audio, _read_span, _snap
 from .chain import _align_part, _decoder, _extra_words, _padded, _PartJob, _Placed
 from .options import (
     COVER_TOKENS_PER_S,
+    EXCERPT_REACH,
+    EXCERPT_SHARE,
     FALLBACK_MS,
     GAP_SLACK,
     HUM_BACK_MS,
@@ -34,6 +36,8 @@ from .options import (
     LEAD_MARGIN_MS,
     LEAD_TOKENS_PER_S,
     MIN_GAP_SPEECH_MS,
+    ONSET_MARGIN_MS,
+    ONSET_TOKENS_PER_S,
     OPTIONS,
     PAD_FRAMES,
     SAMPLES_PER_FRAME,
@@ -116,7 +120,19 @@ def _run_probe(
     hyps.update(_recognise(audio, new, words, extra, opts, jobs_n, request))
     pr2 = probemod.probe([hyps[w] for w in more], more, words)
     log.info("probe: share %.3f in %d runs, looked again: %.3f in %d runs", pr.share, pr.runs, pr2.share, pr2.runs)
-    return replace(pr2, first_share=pr.share)
+    pr2 = replace(pr2, first_share=pr.share)
+    if _threshold(pr2, opts) is None or not any(k >= 2 * probemod.RUN for k in pr2.run_sizes):
+        return pr2
+    # refused so far, yet with a long run: the transcript may be of a stretch of the audio,
+    # small beside the rest; the windows next to those that hold anchors tell (``_excerpt``)
+    around = probemod.windows_around(len(speech), more, pr2.holding(), opts.probe_ms // FRAME_MS, EXCERPT_REACH)
+    new = [w for w in around if w not in hyps]
+    if not new:
+        return pr2
+    hyps.update(_recognise(audio, new, words, extra, opts, jobs_n, request))
+    pr3 = probemod.probe([hyps[w] for w in around], around, words)
+    log.info("probe: looked around the anchors: share %.3f, stretch %s", pr3.share, pr3.stretch())
+    return replace(pr3, first_share=pr.share)
 
 
 def _thin(pr: probemod.Probe, opts: SpeechOptions) -> bool:
@@ -150,11 +166,13 @@ def _check_match(pr: probemod.Probe, request: AlignRequest, opts: SpeechOptions,
                       "matched": pr.matched, "share": round(pr.share, 3), "runs": pr.runs}  # fmt: skip
     if pr.first_share is not None:
         stats["probe"]["first_share"] = round(pr.first_share, 3)
-    # refused: too small a share, or a small one resting on few anchors (chance runs of a
-    # short transcript); a short clip of clear speech has a high share, however few words.
-    # ``thr``: the threshold the share missed, the usual one or twice it
-    thr = opts.min_match_share if pr.share < opts.min_match_share or pr.matched >= THIN_WORDS else 2 * opts.min_match_share
-    if pr.heard < opts.min_probe_words or pr.share >= thr:
+    thr = _threshold(pr, opts)
+    if thr is None:
+        return False
+    if _excerpt(pr, opts):
+        n_win, n_held, local = pr.stretch()
+        stats["probe"]["excerpt"] = {"windows": n_win, "holding": n_held, "share": round(local, 3)}
+        log.info("probe: a transcript of a stretch of the audio: share %.3f in %d of %d windows", local, n_held, n_win)
         return False
     assert request.media is not None
     src = request.transcript.meta.get("path", "the transcript")
@@ -164,7 +182,7 @@ def _check_match(pr: probemod.Probe, request: AlignRequest, opts: SpeechOptions,
         f"{src}: recognition found only {pr.matched} of the {pr.heard} words it heard ({share}) in {pr.samples} "
         f"sample{'s' if pr.samples != 1 else ''} of {request.media.path} in this transcript "
         f"(at least {opts.min_match_share:.0%}, or {2 * opts.min_match_share:.0%} when under {THIN_WORDS} words, expected): "
-        "is it the transcript of another recording, speech in another language, or speech too muffled to recognise "
+        "is it the transcript of another recording (or of too short a part of this one), speech in another language, or speech too muffled to recognise "
         "(⟨--engine⟩ activity times lines without recognition)? Pass ⟨--force⟩ to align anyway (times will be marked unreliable)"
     )
     if not request.force:
@@ -175,6 +193,29 @@ def _check_match(pr: probemod.Probe, request: AlignRequest, opts: SpeechOptions,
     )
     stats["mismatch"] = {"share": round(pr.share, 3), "threshold": thr, "forced": True}
     return True
+
+
+def _threshold(pr: probemod.Probe, opts: SpeechOptions) -> float | None:
+    """The share the probe missed (a refusal), or None when it passes or heard too little to
+    tell: too small a share, or a small one resting on few anchors (chance runs of a short
+    transcript); a short clip of clear speech has a high share, however few words."""
+    thr = opts.min_match_share if pr.share < opts.min_match_share or pr.matched >= THIN_WORDS else 2 * opts.min_match_share
+    return None if pr.heard < opts.min_probe_words or pr.share >= thr else thr
+
+
+def _excerpt(pr: probemod.Probe, opts: SpeechOptions) -> bool:
+    """Whether a probe that missed the share is a transcript of a stretch of a longer
+    recording: anchors enough, one run of at least twice :data:`probe.RUN` words, in two or
+    more windows that are at least half of the windows from the first that holds one to the
+    last, and within those windows a share of at least :data:`EXCERPT_SHARE` (the share over
+    the whole audio is small because most of it is speech the text lacks). Measured: such
+    transcripts (30 s to 10 min of the 10-minute and 1-hour espeak files, one under noise at
+    10 dB) 0.24-0.89 within their windows, runs of 9-28 words; other recordings' transcripts,
+    the same speaker's other hours among them, 0.021 at most, runs of 5 at most."""
+    if pr.matched < THIN_WORDS or not any(k >= 2 * probemod.RUN for k in pr.run_sizes):
+        return False
+    n_win, n_held, local = pr.stretch()
+    return n_held >= 2 and 2 * n_held >= n_win and local >= EXCERPT_SHARE
 
 
 def _coverage(pr: probemod.Probe, n_frames: int, tokens: Sequence[Token]) -> tuple[int, int]:
@@ -210,8 +251,10 @@ def _text_span(
     recognised whole (up to ``probe_more_ms``, twice at most), which brings the first anchor
     to within a window of where the text begins; likewise after the last anchor. The text is
     then taken to begin no earlier than where the speech before that anchor would hold the
-    text before it at :data:`SLOW_TOKENS_PER_S` (plus :data:`LEAD_MARGIN_MS` of speech unless
-    the anchor is the text's first word), at the pause before; and to end likewise. Measured:
+    text before it at :data:`ONSET_TOKENS_PER_S` (plus :data:`ONSET_MARGIN_MS` of speech unless
+    the anchor is the text's first word), at the pause before; and to end no later than where
+    the speech after the last anchor holds the text after it at :data:`SLOW_TOKENS_PER_S` plus
+    :data:`LEAD_MARGIN_MS` (an entry is forced, an exit free: the end can be generous). Measured:
     a transcript of the second half of the 10-minute file was laid from the audio's start,
     300 s early; the middle third's last line was stretched to the end of the file.
     """
@@ -249,10 +292,15 @@ def _text_span(
     first, last = pr.anchors[0], pr.anchors[-1]
     t0, t1 = min(n, first.start // FRAME_MS), min(n, last.end // FRAME_MS)
     k0, k1 = max(0, first.tok - lo), max(0, hi - 1 - last.tok)
-    need0 = per_token * k0 / SLOW_TOKENS_PER_S + (margin if k0 else 0)
+    margin0 = ONSET_MARGIN_MS // FRAME_MS
+    # the text before the first anchor at two thirds of the anchors' own rate (words a second
+    # of speech between the first and the last), within the slow and the fast bound
+    rate = (last.tok - first.tok) / max(1.0, (cum[t1] - cum[t0]) / per_token)
+    rate = min(ONSET_TOKENS_PER_S[1], max(ONSET_TOKENS_PER_S[0], rate / 1.5))
+    need0 = per_token * k0 / rate + (margin0 if k0 else 0)
     need1 = per_token * k1 / SLOW_TOKENS_PER_S + margin
     onset = end = None
-    if cum[t0] > need0 + margin:
+    if cum[t0] > need0 + margin0:
         # the last frame from which the speech up to the anchor is still ``need0``, moved
         # back to the pause before it: the decoder enters the text there
         onset = _pause_near(speech, int(np.searchsorted(cum, cum[t0] - need0, side="right")) - 1, -1)
@@ -284,10 +332,12 @@ def _look(
     hyps = _recognise(audio, new, words, extra, opts, jobs_n, request)
     kept = probemod.chain(_kept_runs(pr) + probemod.window_runs([hyps[win] for win in new], new, words))
     log.info("text span: looked at %d windows in %d-%d ms", len(new), u * FRAME_MS, v * FRAME_MS)
+    # (the counts behind the share stay the verdict's; per-window ones no longer apply)
     windows = tuple(sorted({*pr.windows, *new}))
     if not kept:
-        return replace(pr, windows=windows)
-    return replace(pr, anchors=tuple(x for r in kept for x in r), windows=windows, run_sizes=tuple(len(r) for r in kept))
+        return replace(pr, windows=windows, window_heard=())
+    return replace(pr, anchors=tuple(x for r in kept for x in r), windows=windows, run_sizes=tuple(len(r) for r in kept),
+                   window_heard=())  # fmt: skip
 
 
 def _pause_near(speech: np.ndarray, at: int, step: int, min_frames: int = 15) -> int | None:
@@ -402,10 +452,13 @@ def _align_all(
     words = [t.word for t in tokens]
     nph = [t.nphones for t in tokens]
     seg_of = [t.seg for t in tokens]
-    # the text's audio: from the first part's start (where the text begins, ``_text_span``)
+    # the text's audio: from the first part's start to the last's end (where the text begins
+    # and ends, ``_text_span``). Measured: counting the speech after the text's end too, a 30 s
+    # text in a 10-minute file was given a fifth of its speaking rate, its block a fifth of
+    # its words, and half its lines were left unplaced
     cum_speech = np.concatenate([[0], np.cumsum(speech)])
     base = cum_speech[parts[0][0]] if parts else 0
-    total_speech = max(1, int(cum_speech[-1] - base))
+    total_speech = max(1, int((cum_speech[parts[-1][1]] if parts else cum_speech[-1]) - base))
     phones_per_s = sum(nph) / (total_speech / 100.0)
     cum_ph = np.concatenate([[0], np.cumsum(nph)])
     tok_per_frame = len(tokens) / total_speech

@@ -31,11 +31,19 @@ COVER_TOKENS_PER_S = 6.0
 #: read Harvard sentences 2.7), once more than ``LEAD_LOOK_MS`` of it is over
 LEAD_TOKENS_PER_S = 2.0
 LEAD_LOOK_MS = 30_000
-#: ... and the text is taken to begin no earlier (end no later) than where the speech
-#: before the first anchor (after the last) holds the text there at this very slow rate,
-#: plus ``LEAD_MARGIN_MS`` of speech: audio outside is not in the transcript
+#: ... and the text is taken to end no later than where the speech after the last anchor
+#: holds the text after it at this very slow rate, plus ``LEAD_MARGIN_MS`` of speech: audio
+#: outside is not in the transcript (the decoder's exit is free: a late end costs nothing)
 SLOW_TOKENS_PER_S = 0.8
 LEAD_MARGIN_MS = 3_000
+#: ... and to begin no earlier than where the speech before the first anchor holds the text
+#: before it at two thirds of the anchors' own rate, within these bounds (half the slowest
+#: measured, and 3), plus ``ONSET_MARGIN_MS``: the decoder must enter the text at its first
+#: word, and lays it over any speech before (measured at 0.8 words a second and 3 s: the first
+#: six lines of a 2-minute stretch of the 1-hour file were laid 2-11 s early; at 1.5 and 1 s,
+#: eleven lines of 20 s, whose first anchor was their 23rd word, 8-16 s early)
+ONSET_TOKENS_PER_S = (1.5, 3.0)
+ONSET_MARGIN_MS = 1_000
 #: a line not found is put in a gap only when the gap is at most this many times the time its
 #: text takes to say (~60 ms a character) plus a second: elsewhere in a long gap it could be anywhere
 GAP_SLACK = 2.0
@@ -45,6 +53,11 @@ FALLBACK_MS = 4_000
 #: fewer anchors (recognised words in runs) than this are thin evidence: the probe looks
 #: again (``_thin``); a share under twice ``min_match_share`` from fewer is then refused
 THIN_WORDS = 12
+#: a transcript of a stretch of a longer recording (``_excerpt``): the share of recognised
+#: words in anchors within the windows from the first that holds one to the last, after
+#: recognising up to ``EXCERPT_REACH`` windows on either side of each of those
+EXCERPT_SHARE = 0.16
+EXCERPT_REACH = 2
 #: confidence factor for a segment from a block decoded again with wide beams (see
 #: ``_segment_confidence``): measured, 3% of such blocks' segments were >500 ms off, 0.4% of the others
 WIDE_FACTOR = 0.8
