@@ -209,7 +209,7 @@ def _excerpt(pr: probemod.Probe, opts: SpeechOptions) -> bool:
     more windows that are at least half of the windows from the first that holds one to the
     last, and within those windows a share of at least :data:`EXCERPT_SHARE` (the share over
     the whole audio is small because most of it is speech the text lacks). Measured: such
-    transcripts (30 s to 10 min of the 10-minute and 1-hour espeak files, one under noise at
+    transcripts (30 s to 10 min of the 10-minute and 1-hour espeak files, two under noise at
     10 dB) 0.24-0.89 within their windows, runs of 9-28 words; other recordings' transcripts,
     the same speaker's other hours among them, 0.021 at most, runs of 5 at most."""
     if pr.matched < THIN_WORDS or not any(k >= 2 * probemod.RUN for k in pr.run_sizes):
