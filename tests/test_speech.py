@@ -845,7 +845,6 @@ def test_thin_evidence_takes_a_second_look_at_the_whole_file(tmp_path: Path) -> 
     assert "first_share" not in al.stats["probe"]
 
 
-
 def _windows_probe(n: int, heard: int, runs: dict[int, int]) -> object:
     """``n`` 10 s windows, ``heard`` words recognised in each; ``runs[i]`` transcript words
     in a row recognised in window ``i`` (the text moving on 3 words a second)."""
@@ -865,7 +864,7 @@ def _windows_probe(n: int, heard: int, runs: dict[int, int]) -> object:
         ({10: 9, 12: 9}, False),
         # chance runs of another recording's transcript: spread, none longer than 5 words
         ({3: 5, 12: 4, 22: 4}, True),
-        # a long one among them changes nothing: 14 of the 700 words from window 3 to 22
+        # a long one among them changes nothing: 14 of the 350 words from window 3 to 12
         ({3: 9, 12: 5}, True),
         # two windows side by side, but too few words to rest a verdict on
         ({5: 6, 6: 5}, True),
