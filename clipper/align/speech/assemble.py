@@ -110,27 +110,31 @@ def _run_probe(
     a second, longer look, and the verdict rests on that."""
     windows = probemod.sample_windows(speech, opts.probe_every_ms // FRAME_MS, opts.probe_ms // FRAME_MS, starts)
     hyps = _recognise(audio, windows, words, extra, opts, jobs_n, request)
+
+    def heard_in(ws: list[tuple[int, int]]) -> probemod.Probe | None:
+        """The probe of windows ``ws``, recognising those not heard yet; None when all were."""
+        new = [w for w in ws if w not in hyps]
+        if not new:
+            return None
+        hyps.update(_recognise(audio, new, words, extra, opts, jobs_n, request))
+        return probemod.probe([hyps[w] for w in ws], ws, words)
+
     pr = probemod.probe([hyps[w] for w in windows], windows, words)
     if not opts.probe_more_ms or pr.heard < opts.min_probe_words or not _thin(pr, opts):
         return pr
     more = probemod.more_windows(len(speech), windows, opts.probe_ms // FRAME_MS, opts.probe_more_ms // FRAME_MS)
-    new = [w for w in more if w not in hyps]
-    if not new:
+    pr2 = heard_in(more)
+    if pr2 is None:
         return pr  # a file no longer than one window: it was heard whole already
-    hyps.update(_recognise(audio, new, words, extra, opts, jobs_n, request))
-    pr2 = probemod.probe([hyps[w] for w in more], more, words)
     log.info("probe: share %.3f in %d runs, looked again: %.3f in %d runs", pr.share, pr.runs, pr2.share, pr2.runs)
     pr2 = replace(pr2, first_share=pr.share)
     if _threshold(pr2, opts) is None or not any(k >= 2 * probemod.RUN for k in pr2.run_sizes):
         return pr2
     # refused so far, yet with a long run: the transcript may be of a stretch of the audio,
     # small beside the rest; the windows next to those that hold anchors tell (``_excerpt``)
-    around = probemod.windows_around(len(speech), more, pr2.holding(), opts.probe_ms // FRAME_MS, EXCERPT_REACH)
-    new = [w for w in around if w not in hyps]
-    if not new:
+    pr3 = heard_in(probemod.windows_around(len(speech), more, pr2.holding(), opts.probe_ms // FRAME_MS, EXCERPT_REACH))
+    if pr3 is None:
         return pr2
-    hyps.update(_recognise(audio, new, words, extra, opts, jobs_n, request))
-    pr3 = probemod.probe([hyps[w] for w in around], around, words)
     log.info("probe: looked around the anchors: share %.3f, stretch %s", pr3.share, pr3.stretch())
     return replace(pr3, first_share=pr.share)
 
@@ -270,7 +274,8 @@ def _text_span(
         if cum[t0] - per_token * (first.tok - lo) / LEAD_TOKENS_PER_S <= LEAD_LOOK_MS // FRAME_MS:
             break
         # from the end of the last window before the anchor that holds none of the chain
-        u = max((b for a, b in pr.windows if b <= t0 and not _holds(pr, a, b)), default=0)
+        held = set(pr.holding())
+        u = max((b for i, (a, b) in enumerate(pr.windows) if b <= t0 and i not in held), default=0)
         got = _look(pr, u, t0, audio, words, extra, opts, jobs_n, request)
         moved = got.anchors[:1] != pr.anchors[:1]
         pr = got
@@ -281,7 +286,8 @@ def _text_span(
         t1 = min(n, last.end // FRAME_MS)
         if cum[n] - cum[t1] - per_token * (hi - 1 - last.tok) / LEAD_TOKENS_PER_S <= LEAD_LOOK_MS // FRAME_MS:
             break
-        v = min((a for a, b in pr.windows if a >= t1 and not _holds(pr, a, b)), default=n)
+        held = set(pr.holding())
+        v = min((a for i, (a, b) in enumerate(pr.windows) if a >= t1 and i not in held), default=n)
         got = _look(pr, t1, v, audio, words, extra, opts, jobs_n, request)
         moved = got.anchors[-1:] != pr.anchors[-1:]
         pr = got
@@ -307,11 +313,6 @@ def _text_span(
     if cum[n] - cum[t1] > need1 + margin:
         end = _pause_near(speech, int(np.searchsorted(cum, cum[t1] + need1, side="left")), 1)
     return onset or 0, end or n, pr
-
-
-def _holds(pr: probemod.Probe, a: int, b: int) -> bool:
-    """Whether window [a, b) (frames) holds an anchor of the chain."""
-    return any(a * FRAME_MS <= x.start < b * FRAME_MS for x in pr.anchors)
 
 
 def _look(
