@@ -274,18 +274,36 @@ def audio_source(source: Source, track: int | None = None) -> tuple[str, int]:
 
 def _decode_argv(path: str, sample_rate: int, start: int | None, duration: int | None, track: int = 0) -> list[str]:
     argv = [ffmpeg_binary(), "-nostdin", "-hide_banner", "-loglevel", "error"]
-    if start:
-        argv += ["-ss", f"{start / 1000:.3f}"]
-    argv += ["-i", path]
-    if duration is not None:
-        argv += ["-t", f"{duration / 1000:.3f}"]
     # asetnsamples hands on one-second frames: ffmpeg >= 7 passes every frame between threads,
     # and with the decoder's 1024-sample frames that handoff cost more CPU than decoding
     # (1.2 -> 0.6 CPU-s per 10 min of AAC); the samples are byte-identical
     af = f"aresample={sample_rate},asetnsamples=n={sample_rate}:p=0"
-    argv += ["-map", f"0:a:{track}", "-vn", "-sn", "-dn", "-ac", "1", "-ar", str(sample_rate), "-af", af,
-             "-f", "s16le", "-acodec", "pcm_s16le", "-"]  # fmt: skip
+    if not start and duration is None:
+        # A whole track: the movie source demuxes, decodes and resamples inside one filter
+        # graph, on one thread, and only one-second frames cross to the writer. Byte-identical
+        # samples; measured: an hour of Opus (20 ms frames) in 7.5 s and 8 CPU-s instead of
+        # 8.5 s and 15 (288k futex calls per 10 minutes), 10 minutes of AAC in MP4 in 0.7 s
+        # and 0.7 CPU-s instead of 1.3 s and 1.3. (The resampler as an output filter, -af,
+        # runs on a thread of its own: 1.4 CPU-s.)
+        argv += ["-f", "lavfi", "-i", f"amovie={_graph_escape(path)}:streams=a\\\\:{track},{af}"]
+    else:
+        if start:
+            argv += ["-ss", f"{start / 1000:.3f}"]
+        argv += ["-i", path]
+        if duration is not None:
+            argv += ["-t", f"{duration / 1000:.3f}"]
+        argv += ["-map", f"0:a:{track}", "-vn", "-sn", "-dn", "-af", af]
+    argv += ["-ac", "1", "-ar", str(sample_rate), "-f", "s16le", "-acodec", "pcm_s16le", "-"]
     return argv
+
+
+def _graph_escape(value: str) -> str:
+    """``value`` as a filter option inside a filter graph: escaped once for the option
+    (``\\ ' :``), then again for the graph (``\\ ' [ ] , ;``); spaces too, which each level
+    would otherwise trim at the edges (ffmpeg's "Notes on filtergraph escaping")."""
+    for special in ("\\':", "\\'[],;"):
+        value = "".join("\\" + c if c in special or c.isspace() else c for c in value)
+    return value
 
 
 def _widen_pipe(fd: int, want: int) -> None:

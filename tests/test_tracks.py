@@ -93,6 +93,25 @@ def test_decoding_takes_the_chosen_track(files: dict[str, Path]):
     assert loudest_second(files["two"]) == -120.0 and loudest_second(chosen) > -35
 
 
+def _cli_decode(path: Path, track: int) -> np.ndarray:
+    """The track as ffmpeg's own command line decodes it (the oracle: clipper decodes whole
+    tracks inside a filter graph instead, which has to give the same samples)."""
+    argv = [ffmpeg_binary(), "-nostdin", "-loglevel", "error", "-i", str(path), "-map", f"0:a:{track}", "-ac", "1",
+            "-ar", "16000", "-f", "s16le", "-acodec", "pcm_s16le", "-"]  # fmt: skip
+    return np.frombuffer(subprocess.run(argv, capture_output=True, check=True).stdout, dtype=np.int16)
+
+
+@pytest.mark.parametrize("name", ["plain.mp4", "a b's [x],y;z:w\\q.mp4", " edges .mp4", "ünï—名前 %s $HOME.mp4", "-dash\nline.mp4"])
+def test_a_whole_track_decodes_as_ffmpeg_decodes_it_whatever_the_file_is_called(files: dict[str, Path], tmp_path: Path, name: str):
+    # the file's name goes into a filter graph: quotes, colons, brackets, commas, semicolons,
+    # backslashes and spaces at its edges must reach the demuxer as they are
+    path = tmp_path / name
+    path.write_bytes(files["two"].read_bytes())
+    for track in (0, 1):
+        got = decode_audio(path, track=track)
+        assert len(got) == 32 * 16000 and np.array_equal(got, _cli_decode(files["two"], track))
+
+
 def test_speech_activity_in_parallel_reads_the_chosen_track(files: dict[str, Path]):
     from clipper.vad import frame_activity, speech_regions
 

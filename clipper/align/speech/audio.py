@@ -111,10 +111,17 @@ HIGHPASS_HZ = 150
 
 def _energy_db(x: np.ndarray) -> np.ndarray:
     """Energy (dBFS) of 5 ms windows at a 1 ms hop."""
-    win = 80  # 5 ms
-    c = np.concatenate([[0.0], np.cumsum(x * x)])
-    e = (c[win:] - c[:-win])[::16] / win
-    db: np.ndarray = 10 * np.log10(e + 1.0) - 90.31
+    hop, k = 16, 5  # 1 ms; a window is k hops
+    m = (len(x) - k * hop) // hop + 1  # windows that fit
+    if m <= 0:
+        return np.zeros(0)
+    # sums of 1 ms, then of k of them: a cumulative sum over every sample cost 10x as much
+    # (a sequential pass, and fresh pages for each temporary: 1.5 ms a line edge, 1.9 s an hour)
+    ms = np.square(x[: (m + k - 1) * hop]).reshape(-1, hop).sum(axis=1)
+    e = ms[:m].copy()
+    for j in range(1, k):
+        e += ms[j : j + m]
+    db: np.ndarray = 10 * np.log10(e / (k * hop) + 1.0) - 90.31
     return db
 
 
