@@ -82,6 +82,16 @@ class Probe:
                 out.append(i)
         return out
 
+    def bare(self) -> list[tuple[int, int]]:
+        """The windows that hold no anchor."""
+        held = set(self.holding())
+        return [w for i, w in enumerate(self.windows) if i not in held]
+
+    def long_run(self) -> bool:
+        """Whether one run of anchors holds at least twice :data:`RUN` words: chance runs
+        of another text measured 5 at most."""
+        return any(k >= 2 * RUN for k in self.run_sizes)
+
     def stretch(self) -> tuple[int, int, float]:
         """The anchors' stretch: the windows from the first that holds an anchor to the last:
         how many there are, how many of them hold one, and the share of the words heard in

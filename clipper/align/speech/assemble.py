@@ -128,7 +128,7 @@ def _run_probe(
         return pr  # a file no longer than one window: it was heard whole already
     log.info("probe: share %.3f in %d runs, looked again: %.3f in %d runs", pr.share, pr.runs, pr2.share, pr2.runs)
     pr2 = replace(pr2, first_share=pr.share)
-    if _threshold(pr2, opts) is None or not any(k >= 2 * probemod.RUN for k in pr2.run_sizes):
+    if _threshold(pr2, opts) is None or not pr2.long_run():
         return pr2
     # refused so far, yet with a long run: the transcript may be of a stretch of the audio,
     # small beside the rest; the windows next to those that hold anchors tell (``_excerpt``)
@@ -216,7 +216,7 @@ def _excerpt(pr: probemod.Probe, opts: SpeechOptions) -> bool:
     transcripts (30 s to 10 min of the 10-minute and 1-hour espeak files, two under noise at
     10 dB) 0.24-0.89 within their windows, runs of 9-28 words; other recordings' transcripts,
     the same speaker's other hours among them, 0.021 at most, runs of 5 at most."""
-    if pr.matched < THIN_WORDS or not any(k >= 2 * probemod.RUN for k in pr.run_sizes):
+    if pr.matched < THIN_WORDS or not pr.long_run():
         return False
     n_win, n_held, local = pr.stretch()
     return n_held >= 2 and 2 * n_held >= n_win and local >= EXCERPT_SHARE
@@ -274,8 +274,7 @@ def _text_span(
         if cum[t0] - per_token * (first.tok - lo) / LEAD_TOKENS_PER_S <= LEAD_LOOK_MS // FRAME_MS:
             break
         # from the end of the last window before the anchor that holds none of the chain
-        held = set(pr.holding())
-        u = max((b for i, (a, b) in enumerate(pr.windows) if b <= t0 and i not in held), default=0)
+        u = max((b for a, b in pr.bare() if b <= t0), default=0)
         got = _look(pr, u, t0, audio, words, extra, opts, jobs_n, request)
         moved = got.anchors[:1] != pr.anchors[:1]
         pr = got
@@ -286,8 +285,7 @@ def _text_span(
         t1 = min(n, last.end // FRAME_MS)
         if cum[n] - cum[t1] - per_token * (hi - 1 - last.tok) / LEAD_TOKENS_PER_S <= LEAD_LOOK_MS // FRAME_MS:
             break
-        held = set(pr.holding())
-        v = min((a for i, (a, b) in enumerate(pr.windows) if a >= t1 and i not in held), default=n)
+        v = min((a for a, b in pr.bare() if a >= t1), default=n)
         got = _look(pr, t1, v, audio, words, extra, opts, jobs_n, request)
         moved = got.anchors[-1:] != pr.anchors[-1:]
         pr = got
