@@ -29,6 +29,11 @@ lists; its babble voices and spliced paragraph come from parts of 2400-3000 s th
 draws (seed 7) miss, its extra paragraphs from the middle third of the seed, not the last; its
 levels and real recordings differ from the dev ones (``--list --set validation`` gives them).
 
+Extreme set (``--set extreme``, cases ``x_*``, /tmp/clipper-extreme/): the dev set's material
+past the range the engine is built for (noise, music and babble at -5 to 3 dB, RT60 1.5-2 s,
+a telephone line at 10 dB, 16 kb/s MP3, 0.8 and 1.25 speed, -45 dB). Refusals and unsure
+lines are right answers there; a confident wrong time is not.
+
 Conditions (dev set). SNR = RMS of the speech inside the scored truth segments over the RMS of the
 added sound over the whole file.
 
@@ -926,9 +931,38 @@ def validation_cases() -> list[Spec]:
     ]
 
 
+#: beyond the issue's range (0-3 dB beds, RT60 2 s, 16 kb/s, ±20-25% speed): where the engine
+#: may refuse or be unsure, but must not be confidently wrong; the dev set's other material
+EXTREME = CaseSet("x_", "/tmp/clipper-extreme", DEV.babble, DEV.splice, DEV.extra_third)
+
+
+def extreme_cases() -> list[Spec]:
+    s = EXTREME
+    return [
+        *(s.case("a", noise(snr)) for snr in (0, -5)),
+        *(s.case("b", music_bed(snr)) for snr in (0, 3)),
+        *(s.case("c", babble_bed(snr, s.babble)) for snr in (0, 2)),
+        s.case("c", room(2.0, -8.0)),
+        s.case("c", room(1.5, -6.0), noise(10), tag="reverb15_noise10", what="heavy reverb + noise"),
+        s.case("d", phone(10)),
+        s.case("d", room(1.0, -3.0), noise(5), phone(None), tag="confcall_bad", what="reverb + noise 5 dB + phone"),
+        s.case("d", mp3("16k")),
+        s.case("d", speed(1.25)),
+        s.case("d", speed(0.8)),
+        s.case("e", hoarse(0)),
+        s.case("e", quiet(-45)),
+        s.case("mfa", noise(0)),
+        s.case("harvard30", music_bed(3)),
+        s.case("bobby", babble_bed(3, s.babble)),
+        s.case("msajc010", room(1.5, -6.0)),
+        s.case("e", noise(3), extra(s.extra_third), what="pink noise 3 dB + extra paragraph"),
+    ]
+
+
 SETS: dict[str, tuple[CaseSet, Callable[[], list[Spec]]]] = {
     "dev": (DEV, dev_cases),
     "validation": (VALIDATION, validation_cases),
+    "extreme": (EXTREME, extreme_cases),
 }
 
 
@@ -1153,7 +1187,8 @@ def set_of(name: str) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--set", choices=SETS, default="dev", help="dev (for tuning) or validation (held out)")
+    ap.add_argument("--set", choices=SETS, default="dev",
+                    help="dev (for tuning), validation (held out) or extreme (beyond the range: refuse or be unsure)")
     ap.add_argument("--out", help="output folder (outside the repository; default by --set: "
                     + ", ".join(f"{k} {cs.out}" for k, (cs, _) in SETS.items()) + ")")  # fmt: skip
     ap.add_argument("--seed", type=int, default=7, help="random seed")

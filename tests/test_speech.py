@@ -356,6 +356,74 @@ def test_an_edge_word_the_decoder_did_not_place_leaves_that_edge_unsure(edge: st
     assert _segment_confidence({**ev, edge: True}) < 0.5
 
 
+def test_speech_left_after_an_end_that_found_no_offset_leaves_the_end_unsure() -> None:
+    # a voice slowed to 0.9: "Sichuan, and then" ended on "and", 528 ms early at 0.66; the
+    # energy gate heard "then" in the 600 ms after the end, before the next line began, as
+    # loud as the line's words. A real speaker's breath there is speech to the gate too, but
+    # quieter than the line: it leaves the end alone
+    import numpy as np
+
+    from clipper.align.speech.assemble import (
+        AFTER_MS,
+        LOUD_AFTER_DB,
+        SPEECH_AFTER_MS,
+        _segment_confidence,
+        _speech_after,
+    )
+
+    speech = np.zeros(4000, dtype=bool)
+    speech[3094:3148] = True  # "then": 30.94-31.48 s
+    db = np.full(4000, -60.0)
+    db[2990:3090] = -25.0  # "Sichuan, and"
+    db[3094:3148] = -25.0 + LOUD_AFTER_DB
+    assert _speech_after(speech, db, 29900, 30900, 32404) == 540
+    assert _speech_after(speech, db, 29900, 30900, 31100) == 160  # the next line's start bounds it
+    assert _speech_after(speech, db, 29900, 31500, None) == 0
+    assert _speech_after(speech, db, 29900, 31100 - AFTER_MS, None) == 160  # only the 600 ms after the end count
+    breath = db.copy()
+    breath[3094:3148] = -25.0 + LOUD_AFTER_DB - 1
+    assert _speech_after(speech, breath, 29900, 30900, 32404) == 0
+    ev = {"fit": 0.8, "uncovered": 0.0, "snap_start": True, "snap_end": False, "abut_start": False, "abut_end": False,
+          "stretch_start": 0.5, "stretch_end": 0.5, "reattached": False, "after_lost": False}  # fmt: skip
+    assert _segment_confidence({**ev, "speech_after": SPEECH_AFTER_MS - 10}) == 0.8
+    assert _segment_confidence({**ev, "speech_after": SPEECH_AFTER_MS}) < 0.5
+    # an offset found where the line ends: the speech after it is the next sound, not this line's
+    assert _segment_confidence({**ev, "speech_after": 540, "snap_end": True}) == 0.8
+
+
+def test_a_first_word_squeezed_or_far_from_the_next_leaves_the_start_unsure() -> None:
+    # 16 kb/s MP3: "Sichuan," (six phones read by rule) put on 141 ms, the line 733 ms late
+    # at 0.61; babble: "And I" 630 ms before "think", laid on another voice 869 ms early at 0.87
+    from clipper.align.speech.assemble import FAR_FIRST_MS, _far_first, _segment_confidence
+    from clipper.model import Word
+
+    line = [Word("And", 42854, 43190, 0.79), Word("I", 43190, 43360, 0.68), Word("think", 43990, 44350, 0.86),
+            Word("I", 44350, 44460, 0.95)]  # fmt: skip
+    assert _far_first(line, 0)
+    near = [*line[:2], Word("think", 43360 + FAR_FIRST_MS - 10, 44350, 0.86), line[3]]
+    assert not _far_first(near, 0)
+    # a pause after the third word is inside the line, not at its start
+    late = [*line[:2], Word("think", 43360, 43700, 0.86), Word("I", 43700 + FAR_FIRST_MS, 44460, 0.95)]
+    assert not _far_first(late, 0)
+    ev = {"fit": 0.87, "uncovered": 0.0, "snap_start": True, "snap_end": True, "abut_start": False, "abut_end": False,
+          "stretch_start": 0.5, "stretch_end": 0.5, "reattached": False, "after_lost": False}  # fmt: skip
+    assert _segment_confidence(ev) == 0.87
+    assert _segment_confidence({**ev, "far_first": True}) < 0.5
+    assert _segment_confidence({**ev, "squeezed_first": True}) < 0.5
+
+
+def test_a_long_first_word_on_a_sliver_is_squeezed_a_short_one_is_not() -> None:
+    # a six-phone name on 141 ms at pace 9 is squeezed; "The" said in 70 ms (a reduced
+    # function word: 16 of the measured right confident lines) is not, nor a full "Sichuan"
+    from clipper.align.speech.assemble import _squeezed
+    from clipper.model import Word
+
+    assert _squeezed(Word("Sichuan", 27669, 27810, 0.3), 6, 9.0)
+    assert not _squeezed(Word("Sichuan", 27200, 27810, 0.3), 6, 9.0)
+    assert not _squeezed(Word("The", 27740, 27810, 0.9), 2, 9.0)
+    assert not _squeezed(Word("For", 77940, 77960, 0.9), 3, 9.0)
+
+
 def test_a_run_crowded_against_its_one_confident_line_falls_back() -> None:
     # Harvard sentences under babble (validation): line 0 confident, the other nine unsure,
     # each laid on the babble before it, drifting up to 10.7 s early; nothing held the run's

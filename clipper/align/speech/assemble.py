@@ -806,6 +806,9 @@ def _assemble(
         last = words[i1]
         assert last.start is not None and last.end is not None
         ev["sliver_end"] = last.end - last.start < SLIVER_MS
+        ev["squeezed_first"] = _squeezed(words[i0], nph[i0], pace)
+        ev["far_first"] = _far_first(words, i0)
+        ev["speech_after"] = _speech_after(speech, audio.db, start, end, nxt)
         # an edge word the decoder did not place: the edge stands on the word beside it
         ev["untimed_start"], ev["untimed_end"] = i0 > 0, i1 < len(words) - 1
         fit = float(np.mean([w.confidence or 0.0 for w in words])) * len(timed) / len(words)
@@ -817,6 +820,35 @@ def _assemble(
             _FEATURES.append(ev)
         out.append(s.with_times(start, end, words=tuple(words), confidence=conf))
     return _place_events(out, audio, speech)
+
+
+def _squeezed(w: Word, nphones: int, pace: float) -> bool:
+    """Whether a word of :data:`SQUEEZED_PHONES` or more lasts under :data:`SQUEEZED` of its
+    phones at the speaker's ``pace``: the decoder put it on a sliver, where it did not hear
+    it. (Shorter words are often said in a few frames: "the" in 70 ms.)"""
+    assert w.start is not None and w.end is not None
+    return nphones >= SQUEEZED_PHONES and w.end - w.start < SQUEEZED * nphones * pace * FRAME_MS
+
+
+def _far_first(words: Sequence[Word], i0: int) -> bool:
+    """Whether one of the first two words stands :data:`FAR_FIRST_MS` or more before the
+    word after it."""
+    found = [(w.start, w.end) for w in words[i0:] if w.confidence and w.start is not None and w.end is not None][:3]
+    return any(b[0] - a[1] >= FAR_FIRST_MS for a, b in zip(found, found[1:], strict=False))
+
+
+def _speech_after(speech: np.ndarray, db: np.ndarray, start: int, end: int, nxt: int | None) -> int:
+    """Speech (ms, by the energy gate) in the :data:`AFTER_MS` after a line's ``end``, up to the
+    next line's start ``nxt``, when it is as loud as words (its 90th percentile level at least
+    :data:`LOUD_AFTER_DB` over the line's median): audio no line's words took. 0 when it is
+    quieter: a real speaker's breath after a line is speech to the gate, 3-7 dB under the
+    line's median (the sample's three confident lines), a word left out 7-9 dB over it."""
+    a = end // FRAME_MS
+    b = min(a + AFTER_MS // FRAME_MS, len(speech), len(db), (nxt // FRAME_MS) if nxt is not None else len(speech))
+    line = db[start // FRAME_MS : a]
+    if b <= a or not line.size or np.percentile(db[a:b], 90) < np.median(line) + LOUD_AFTER_DB:
+        return 0
+    return int(speech[a:b].sum()) * FRAME_MS
 
 
 def _onset_reach(timed: Sequence[Word], start: int, cap: int) -> int:
@@ -972,6 +1004,17 @@ AFTER_LOST_FACTOR = 0.7
 #: a last word left shorter than this (ms; the decoder's shortest phone is 3 frames) was not
 #: heard where it was put: the line's end is not known (below)
 SLIVER_MS = 30
+#: a first word of this many phones or more, shorter than this share of its phones at the
+#: speaker's pace, was squeezed onto a sliver (below)
+SQUEEZED_PHONES = 4
+SQUEEZED = 0.35
+#: a first word this far (ms) before the next one stands apart from its line
+FAR_FIRST_MS = 600
+#: how far after a line's end (ms) speech no line took is looked for, and how much of it
+#: makes the end doubtful
+AFTER_MS = 600
+SPEECH_AFTER_MS = 400
+LOUD_AFTER_DB = 6.0
 
 
 def _segment_confidence(ev: dict[str, Any]) -> float:
@@ -1005,7 +1048,18 @@ def _segment_confidence(ev: dict[str, Any]) -> float:
     - a first or last word the decoder did not place: the edge stands on the word beside it.
       Two of the 2798 confident lines of the four degraded sets had one (the same line, its
       end 323 ms early), and a transcript of a middle stretch aligned in two parts one more
-      (537 ms early at 0.57). Factor 0.45.
+      (537 ms early at 0.57). Factor 0.45;
+    - a first word of four phones or more squeezed onto a sliver (:func:`_squeezed`): a
+      name read by rule, put on 141 ms, the line 733 ms late at 0.61 (16 kb/s MP3). Factor 0.45;
+    - one of the first two words :data:`FAR_FIRST_MS` or more before the next word
+      (:func:`_far_first`): "And I" laid on another voice 630 ms before "think", 869 ms early
+      at 0.87 (babble); "The" on music 1.4 s before "barrel". Real speakers do pause there
+      (the MFA speaker's "and ... here's"), so the start is doubted, not moved. Factor 0.45;
+    - an end with no energy offset found, followed within :data:`AFTER_MS` by
+      :data:`SPEECH_AFTER_MS` or more of speech as loud as words that the next line does not
+      take (:func:`_speech_after`): the line's last words were left there. A voice slowed to
+      0.9 or 0.8 ended "Sichuan, and then" on "and", 530-550 ms early at 0.66-0.70; under
+      music at 12 dB a line ended 623 ms early at 0.71. Factor 0.45.
 
     Calibrated on ``scripts/make_degraded.py``'s set, ``../shared/data`` and the espeak
     benchmark so that segments at 0.5 or above are within 500 ms of the truth in 99% of
@@ -1019,10 +1073,12 @@ def _segment_confidence(ev: dict[str, Any]) -> float:
     doubt = 1.0  # the start's own doubts, beyond its edge
     if ev.get("after_lost"):
         doubt = 0.45 if ev["reattached"] else AFTER_LOST_FACTOR if ev["abut_start"] else 1.0
-    if ev.get("stray_first") or ev.get("untimed_start"):
+    if ev.get("stray_first") or ev.get("untimed_start") or ev.get("squeezed_first") or ev.get("far_first"):
         doubt *= 0.45
     # the end's own doubt, beyond its edge
     end_doubt = 0.45 if ev.get("sliver_end") or ev.get("untimed_end") else 1.0
+    if not ev["snap_end"] and ev.get("speech_after", 0) >= SPEECH_AFTER_MS:
+        end_doubt = 0.45
     e = min(edge(ev["snap_start"], ev["abut_start"], ev["stretch_start"]) * doubt,
             edge(ev["snap_end"], ev["abut_end"], ev["stretch_end"]) * end_doubt)  # fmt: skip
     retried = WIDE_FACTOR if ev.get("wide") else 1.0
