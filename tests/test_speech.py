@@ -422,6 +422,10 @@ def test_a_long_first_word_on_a_sliver_is_squeezed_a_short_one_is_not() -> None:
     assert not _squeezed(Word("Sichuan", 27200, 27810, 0.3), 6, 9.0)
     assert not _squeezed(Word("The", 27740, 27810, 0.9), 2, 9.0)
     assert not _squeezed(Word("For", 77940, 77960, 0.9), 3, 9.0)
+    # a hum the decoder squeezed to nothing: its onset is not known
+    assert _squeezed(Word("Mm", 4382, 4382, 0.43), 1, 8.5, hum=True)
+    assert not _squeezed(Word("Mm", 4382, 4382, 0.43), 1, 8.5)
+    assert not _squeezed(Word("Mm", 4232, 4382, 0.43), 1, 8.5, hum=True)
 
 
 def test_a_run_crowded_against_its_one_confident_line_falls_back() -> None:
