@@ -413,8 +413,9 @@ def test_a_first_word_squeezed_or_far_from_the_next_leaves_the_start_unsure() ->
 
 
 def test_a_long_first_word_on_a_sliver_is_squeezed_a_short_one_is_not() -> None:
-    # a six-phone name on 141 ms at pace 9 is squeezed; "The" said in 70 ms (a reduced
-    # function word: 16 of the measured right confident lines) is not, nor a full "Sichuan"
+    # a six-phone name on 141 ms at pace 9 is squeezed; "The" said in 70 ms is not (short
+    # words are often said that fast: counted, they took 16 right confident lines of the
+    # measured sets), nor a full "Sichuan"
     from clipper.align.speech.assemble import _squeezed
     from clipper.model import Word
 
