@@ -293,6 +293,14 @@ def test_detached_first_words_that_fit_badly_rejoin_their_line() -> None:
     assert not _reattach_first(four, [1, 1, 1, 1, 1], 0, 8.0)
 
 
+def _evidence(**changes: Any) -> dict[str, Any]:
+    """A segment's evidence for ``_segment_confidence``: a well-fitting line (0.8) whose edges
+    both snapped to energy edges, touching neither neighbour; ``changes`` on top."""
+    return {"fit": 0.8, "uncovered": 0.0, "snap_start": True, "snap_end": True, "abut_start": False,
+            "abut_end": False, "stretch_start": 0.5, "stretch_end": 0.5, "reattached": False,
+            "after_lost": False, **changes}  # fmt: skip
+
+
 def test_a_badly_fitting_first_word_far_before_its_line_makes_the_start_unsure() -> None:
     # a breathy voice: "The" (fit 0.147) 1.22 s before "node", at a line with a clear start;
     # misplaced there, but a real speaker's "and ... here's" looks the same: it stays put and
@@ -310,8 +318,7 @@ def test_a_badly_fitting_first_word_far_before_its_line_makes_the_start_unsure()
     # an onset found past the word, just before "node": the line already starts after it
     assert not _stray_first(line(0.147), nph, 0, 22900, 8.0, snapped=True)
     assert _stray_first(line(0.147), nph, 0, 21640, 8.0, snapped=True)
-    ev = {"fit": 0.8, "uncovered": 0.0, "snap_start": False, "snap_end": True, "abut_start": False, "abut_end": False,
-          "stretch_start": 0.5, "stretch_end": 0.5, "reattached": False, "after_lost": False}  # fmt: skip
+    ev = _evidence(snap_start=False)
     assert _segment_confidence({**ev, "stray_first": False}) == 0.8
     assert _segment_confidence({**ev, "stray_first": True}) < 0.5
 
@@ -321,8 +328,7 @@ def test_a_start_after_a_lost_line_needs_a_pause_or_a_good_fit() -> None:
     # early at 0.63; a start after a lost line with a pause and an onset keeps its confidence
     from clipper.align.speech.assemble import _segment_confidence
 
-    ev = {"fit": 0.8, "uncovered": 0.0, "snap_start": True, "snap_end": True, "abut_start": True, "abut_end": False,
-          "stretch_start": 0.5, "stretch_end": 0.5, "reattached": False, "after_lost": False}  # fmt: skip
+    ev = _evidence(abut_start=True)
     assert _segment_confidence(ev) == 0.8
     # touching the lost line: a good fit stays confident, a middling one (0.63) does not
     assert 0.5 < _segment_confidence({**ev, "after_lost": True, "fit": 0.9}) < 0.9
@@ -338,8 +344,7 @@ def test_a_last_word_on_a_sliver_leaves_the_end_unsure() -> None:
     # end of "think", and the snapped end was 784 ms early at 0.75
     from clipper.align.speech.assemble import _segment_confidence
 
-    ev = {"fit": 0.8, "uncovered": 0.0, "snap_start": True, "snap_end": True, "abut_start": False, "abut_end": True,
-          "stretch_start": 0.5, "stretch_end": 0.5, "reattached": False, "after_lost": False}  # fmt: skip
+    ev = _evidence(abut_end=True)
     assert _segment_confidence({**ev, "sliver_end": False}) == 0.8
     assert _segment_confidence({**ev, "sliver_end": True}) < 0.5
 
@@ -350,8 +355,7 @@ def test_an_edge_word_the_decoder_did_not_place_leaves_that_edge_unsure(edge: st
     # decoder did not place ended on "country", 537 ms early at 0.57
     from clipper.align.speech.assemble import _segment_confidence
 
-    ev = {"fit": 0.8, "uncovered": 0.0, "snap_start": True, "snap_end": True, "abut_start": False, "abut_end": False,
-          "stretch_start": 0.5, "stretch_end": 0.5, "reattached": False, "after_lost": False}  # fmt: skip
+    ev = _evidence()
     assert _segment_confidence({**ev, edge: False}) == 0.8
     assert _segment_confidence({**ev, edge: True}) < 0.5
 
@@ -361,8 +365,6 @@ def test_speech_left_after_an_end_that_found_no_offset_leaves_the_end_unsure() -
     # energy gate heard "then" in the 600 ms after the end, before the next line began, as
     # loud as the line's words. A real speaker's breath there is speech to the gate too, but
     # quieter than the line: it leaves the end alone
-    import numpy as np
-
     from clipper.align.speech.assemble import (
         AFTER_MS,
         LOUD_AFTER_DB,
@@ -383,8 +385,7 @@ def test_speech_left_after_an_end_that_found_no_offset_leaves_the_end_unsure() -
     breath = db.copy()
     breath[3094:3148] = -25.0 + LOUD_AFTER_DB - 1
     assert _speech_after(speech, breath, 29900, 30900, 32404) == 0
-    ev = {"fit": 0.8, "uncovered": 0.0, "snap_start": True, "snap_end": False, "abut_start": False, "abut_end": False,
-          "stretch_start": 0.5, "stretch_end": 0.5, "reattached": False, "after_lost": False}  # fmt: skip
+    ev = _evidence(snap_end=False)
     assert _segment_confidence({**ev, "speech_after": SPEECH_AFTER_MS - 10}) == 0.8
     assert _segment_confidence({**ev, "speech_after": SPEECH_AFTER_MS}) < 0.5
     # an offset found where the line ends: the speech after it is the next sound, not this line's
@@ -405,8 +406,7 @@ def test_a_first_word_squeezed_or_far_from_the_next_leaves_the_start_unsure() ->
     # a pause after the third word is inside the line, not at its start
     late = [*line[:2], Word("think", 43360, 43700, 0.86), Word("I", 43700 + FAR_FIRST_MS, 44460, 0.95)]
     assert not _far_first(late, 0)
-    ev = {"fit": 0.87, "uncovered": 0.0, "snap_start": True, "snap_end": True, "abut_start": False, "abut_end": False,
-          "stretch_start": 0.5, "stretch_end": 0.5, "reattached": False, "after_lost": False}  # fmt: skip
+    ev = _evidence(fit=0.87)
     assert _segment_confidence(ev) == 0.87
     assert _segment_confidence({**ev, "far_first": True}) < 0.5
     assert _segment_confidence({**ev, "squeezed_first": True}) < 0.5
