@@ -34,6 +34,13 @@ past the range the engine is built for (noise, music and babble at -5 to 3 dB, R
 a telephone line at 10 dB, 16 kb/s MP3, 0.8 and 1.25 speed, -45 dB). Refusals and unsure
 lines are right answers there; a confident wrong time is not.
 
+Text set (``--set text``, cases ``t_*``, /tmp/clipper-text/): a transcript that differs from the
+speech word by word, alone and under conditions of the dev set: cleaned (fillers such as um, uh,
+mm and a word said twice in a row left out; a line left empty is dropped, its speech stays) or
+edited (10% or 25% of the words: a third each substituted by a word of the seed transcript, left
+out, or a word inserted that nobody says). A line's truth spans the spoken words its text still
+holds (a line whose first word was left out starts at its second).
+
 Conditions (dev set). SNR = RMS of the speech inside the scored truth segments over the RMS of the
 added sound over the whole file.
 
@@ -717,6 +724,89 @@ def late_transcript(take: Take, rng: np.random.Generator) -> Take:
     return take.but(note, segments=take.segments[k:], words=[w for w in take.words if w["start"] >= cut])
 
 
+#: what a cleaned transcript leaves out (with a word said twice in a row)
+FILLERS = frozenset({"um", "uh", "mm", "hmm", "er", "erm", "ah", "mhm"})
+
+
+def _line_words(take: Take, seg: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """The truth words of a segment, one per whitespace token of its text, or None when they do not pair
+    up (a number spoken as several words)."""
+    ws = [w for w in take.words if w["start"] >= seg["start"] - 1e-6 and w["end"] <= seg["end"] + 1e-6]
+    toks = [t for t in seg["text"].split() if _words(t)]
+    ok = len(ws) == len(toks) and all(_words(w["word"]) == _words(t) for w, t in zip(ws, toks, strict=False))
+    return ws if ok else None
+
+
+def _retext(take: Take, edit: Callable[[list[str], np.random.Generator], list[tuple[str, int | None]]],
+            rng: np.random.Generator, what: str) -> Take:
+    """Each line's words rewritten by ``edit``: (new token, index of the spoken word it stands for, or None
+    for a word nobody says). A line's truth then spans the spoken words its text still holds; a line left
+    with none of them is dropped (its speech stays, untranscribed); word truth keeps the unchanged words."""
+    segs, words, changed, dropped = [], [], 0, 0
+    for s in take.segments:
+        ws = _line_words(take, s) if timed(s) else None
+        if ws is None:
+            segs.append(s)
+            words += [w for w in take.words if timed(s) and s["start"] - 1e-6 <= w["start"] and w["end"] <= s["end"] + 1e-6]
+            continue
+        toks = [t for t in s["text"].split() if _words(t)]
+        new = edit(toks, rng)
+        kept = [i for _, i in new if i is not None]
+        if not kept:
+            dropped += 1
+            continue
+        text = " ".join(t for t, _ in new)
+        text = text[:1].upper() + text[1:]
+        if text != s["text"]:
+            changed += 1
+        segs.append({**s, "text": text, "start": ws[kept[0]]["start"], "end": ws[kept[-1]]["end"]})
+        words += [ws[i] for t, i in new if i is not None and _words(t) == _words(ws[i]["word"])]
+    note = f"{what}: {changed} lines changed, {dropped} dropped (their speech stays); truth spans the words kept"
+    return take.but(note, segments=segs, words=words)
+
+
+def cleaned(take: Take, rng: np.random.Generator) -> Take:
+    """A cleaned transcript: fillers (um, uh, mm) and a word said twice in a row left out."""
+
+    def edit(toks: list[str], rng: np.random.Generator) -> list[tuple[str, int | None]]:
+        out: list[tuple[str, int | None]] = []
+        for i, t in enumerate(toks):
+            w = _words(t)
+            if (len(w) == 1 and w[0] in FILLERS) or (i and w == _words(toks[i - 1])):
+                continue
+            out.append((t, i))
+        return out
+
+    return _retext(take, edit, rng, "cleaned (fillers and repeats left out)")
+
+
+def edited(rate: float) -> Step:
+    """About ``rate`` of the words changed, as an editor or a caption service would: a third each
+    substituted, left out, or a word inserted that nobody says (words from the full seed transcript)."""
+
+    def step(take: Take, rng: np.random.Generator) -> Take:
+        lines, _ = full_seed()
+        pool = sorted({w for ln in lines[::7] for w in _words(ln) if len(w) > 2})
+
+        def edit(toks: list[str], rng: np.random.Generator) -> list[tuple[str, int | None]]:
+            out: list[tuple[str, int | None]] = []
+            for i, t in enumerate(toks):
+                r = rng.random()
+                if r < rate / 3:  # substituted: another word where this one is said
+                    out.append((str(pool[int(rng.integers(len(pool)))]), i))
+                elif r < 2 * rate / 3:  # left out
+                    continue
+                elif r < rate:  # an extra word nobody says, before this one
+                    out += [(str(pool[int(rng.integers(len(pool)))]), None), (t, i)]
+                else:
+                    out.append((t, i))
+            return out
+
+        return _retext(take, edit, rng, f"edited: {100 * rate:g}% of words substituted, left out or inserted")
+
+    return step
+
+
 # --------------------------------------------------------------------------- cases
 
 
@@ -823,6 +913,12 @@ def longer(more_s: int) -> Cond:
     return Cond("long_transcript", what, (long_transcript(more_s),), {"more_s": more_s})
 
 
+def words_edited(rate: float) -> Cond:
+    what = f"text edited: {100 * rate:g}% of words substituted, left out or inserted"
+    return Cond(f"edited{round(100 * rate)}", what, (edited(rate),), {"word_edit_rate": rate})
+
+
+CLEANED = Cond("cleaned", "cleaned text: fillers and repeats left out", (cleaned,))
 MISSING = Cond("missing_para", "speech not in text: missing paragraph", (missing_para,))
 SHORT = Cond("short_transcript", "text covers the first half", (short_transcript,))
 LATE = Cond("late_transcript", "text covers the second half", (late_transcript,))
@@ -959,10 +1055,34 @@ def extreme_cases() -> list[Spec]:
     ]
 
 
+#: a transcript that differs from the speech word by word (a cleaned or an edited text, captions
+#: from a service), alone and under the dev set's conditions; material from both sets
+TEXT = CaseSet("t_", "/tmp/clipper-text", DEV.babble, DEV.splice, DEV.extra_third)
+
+
+def text_cases() -> list[Spec]:
+    s = TEXT
+    return [
+        *(s.case(k, CLEANED) for k in ("a", "c", "h")),
+        *(s.case(k, words_edited(r)) for k, r in (("b", 0.1), ("d", 0.1), ("f", 0.25), ("l", 0.25))),
+        # the real recordings whose truth words pair with the transcript's (not MFA's: 58 words for 59)
+        *(s.case(k, words_edited(0.25)) for k in ("harvard30", "mary", "msajc003", "msajc010")),
+        s.case("a", noise(10), words_edited(0.1)),
+        s.case("g", music_bed(10), words_edited(0.25)),
+        s.case("c", babble_bed(10, s.babble), CLEANED),
+        s.case("i", room(0.7, -1.0), CLEANED),
+        s.case("e", phone(30), words_edited(0.1)),
+        s.case("harvard30", noise(10), words_edited(0.1)),
+        s.case("k", CLEANED, words_edited(0.1), tag="cleaned_edited10", what="cleaned and edited 10%"),
+        s.case("j", speed(1.1), words_edited(0.1)),
+    ]
+
+
 SETS: dict[str, tuple[CaseSet, Callable[[], list[Spec]]]] = {
     "dev": (DEV, dev_cases),
     "validation": (VALIDATION, validation_cases),
     "extreme": (EXTREME, extreme_cases),
+    "text": (TEXT, text_cases),
 }
 
 
@@ -1188,7 +1308,8 @@ def set_of(name: str) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--set", choices=SETS, default="dev",
-                    help="dev (for tuning), validation (held out) or extreme (beyond the range: refuse or be unsure)")
+                    help="dev (for tuning), validation (held out), extreme (beyond the range: refuse or be unsure) "
+                         "or text (a transcript that differs from the speech word by word)")
     ap.add_argument("--out", help="output folder (outside the repository; default by --set: "
                     + ", ".join(f"{k} {cs.out}" for k, (cs, _) in SETS.items()) + ")")  # fmt: skip
     ap.add_argument("--seed", type=int, default=7, help="random seed")

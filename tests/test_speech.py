@@ -429,6 +429,43 @@ def test_a_long_first_word_on_a_sliver_is_squeezed_a_short_one_is_not() -> None:
     assert not _squeezed(Word("Mm", 4232, 4382, 0.43), 1, 8.5, hum=True)
 
 
+def test_a_first_word_that_fits_badly_on_its_full_length_leaves_the_start_unsure() -> None:
+    # a cleaned transcript: "Well, a little I guess" whose "Um" the text left out; "Well,"
+    # (fit 0.143) took the "Um", 527 ms early at 0.52. A word nobody said ("Context") before a
+    # line: 630 ms early at 0.62. A misfit squeezed short ("For" in 70 ms) is not one
+    from clipper.align.speech.assemble import MISFIT_FIT, _misfit, _segment_confidence
+    from clipper.model import Word
+
+    assert _misfit(Word("Well,", 68946, 69280, 0.143), 3, 8.1)
+    assert _misfit(Word("Context", 3996, 4610, 0.051), 8, 8.2)
+    assert not _misfit(Word("Well,", 68946, 69280, MISFIT_FIT), 3, 8.1)
+    assert not _misfit(Word("For", 41000, 41070, 0.047), 3, 8.0)
+    ev = _evidence()
+    assert _segment_confidence({**ev, "misfit_first": False}) == 0.8
+    assert _segment_confidence({**ev, "misfit_first": True}) < 0.5
+
+
+def test_a_long_gap_inside_a_line_or_a_one_word_line_stretched_leaves_the_line_unsure() -> None:
+    # an edited transcript under noise: a word nobody said pushed "sides of the same coin"
+    # 2.3 s past "two", onto the next line's audio (the end 3.7 s late at 0.75); cleaned text
+    # under babble: "Why" stretched to twice its length at both edges, 538 ms early at 0.77
+    from clipper.align.speech.assemble import GAP_INSIDE_MS, ONE_STRETCHED, _gap_inside, _segment_confidence
+    from clipper.model import Word
+
+    line = [Word("They", 43590, 44210, 0.75), Word("are", 44380, 44550, 0.9), Word("two", 44550, 44700, 0.48),
+            Word("sides", 47010, 47220, 0.81), Word("coin", None, None, 0.0)]  # fmt: skip
+    assert _gap_inside(line) == 2310
+    assert _gap_inside(line[:3]) == 170
+    assert _gap_inside(line[:1]) == 0
+    ev = _evidence()
+    assert _segment_confidence({**ev, "gap_inside": GAP_INSIDE_MS - 10}) == 0.8
+    assert _segment_confidence({**ev, "gap_inside": GAP_INSIDE_MS}) < 0.5
+    one = {**ev, "timed": 1, "stretch_start": ONE_STRETCHED, "stretch_end": 1.9}
+    assert _segment_confidence(one) < 0.5
+    assert _segment_confidence({**one, "timed": 2}) == 0.8
+    assert _segment_confidence({**one, "stretch_end": ONE_STRETCHED - 0.1}) == 0.8
+
+
 def test_a_run_crowded_against_its_one_confident_line_falls_back() -> None:
     # Harvard sentences under babble (validation): line 0 confident, the other nine unsure,
     # each laid on the babble before it, drifting up to 10.7 s early; nothing held the run's
@@ -574,6 +611,40 @@ def test_a_transcript_of_twenty_seconds_of_a_longer_recording_is_found_there(tts
     assert found == len(starts) == len(idx)
     assert float(np.median(starts)) <= 10 and float(np.median(ends)) <= 20
     assert max(starts + ends) <= 500
+
+
+def _inserted(tts_cut: tuple[Path, list[dict]], **options: object) -> tuple[list[int], int, int]:
+    """The first 98 lines with a word nobody says at the start of every other line (an editor's
+    "Frankly", "Meanwhile"): the errors (ms) of the placed lines, how many were confident and
+    how many of those were more than 500 ms off."""
+    wav, truth = tts_cut
+    extra = ["Frankly", "Meanwhile", "Basically", "Before"]
+    lines = [t["text"] for t in truth[:98]]
+    edited = [f"{extra[i % 4]} {ln[:1].lower()}{ln[1:]}" if i % 2 else ln for i, ln in enumerate(lines)]
+    al = _align(edited, wav, **options)
+    errs, confident, wrong = [], 0, 0
+    for s, t in zip(al.segments, truth, strict=False):
+        if t["scored"] and s.start is not None and s.end is not None:
+            e = max(abs(s.start - round(t["start"] * 1000)), abs(s.end - round(t["end"] * 1000)))
+            errs.append(e)
+            confident += (s.confidence or 0.0) >= 0.5
+            wrong += (s.confidence or 0.0) >= 0.5 and e > 500
+    return errs, confident, wrong
+
+
+def test_words_nobody_says_are_left_out_with_word_skips(tts_cut: tuple[Path, list[dict]]) -> None:
+    # -O word_skip_logp=-60 lets the decoder leave out a word the audio lacks (without it:
+    # 57 of 97 lines placed, p90 75 s, the chain pushed late; with it, measured 97, 21 ms, 846 ms)
+    errs, confident, wrong = _inserted(tts_cut, word_skip_logp=-60.0)
+    assert len(errs) >= 95 and float(np.percentile(errs, 90)) <= 40 and max(errs) <= 2000
+    assert confident >= 40 and wrong == 0
+
+
+@pytest.mark.xfail(strict=True, reason="known gap: without word skips, a word nobody says at every other line start "
+                   "pushes the chain late, and the few lines left confident are wrong (2 of 2)")  # fmt: skip
+def test_words_nobody_says_leave_no_confident_wrong_line(tts_cut: tuple[Path, list[dict]]) -> None:
+    errs, confident, wrong = _inserted(tts_cut)
+    assert wrong == 0
 
 
 def test_more_parts_than_workers_chain_without_loss(tts_cut: tuple[Path, list[dict]]) -> None:

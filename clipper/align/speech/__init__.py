@@ -78,7 +78,9 @@ ones, 47-59%.
 Options (``-O key=value``) add line skipping (``skip_segments``) and a garbage phone loop
 (``garbage_logp``) at line starts inside every block; both are off by default (they cost
 time and, measured on the benchmarks, accuracy on clean transcripts: relocation handles
-mismatches where they happen).
+mismatches where they happen). ``word_skip_logp`` lets any word be left out (a word nobody
+says in an edited transcript); off by default, since on noisy audio it also leaves out
+words the decoder cannot hear well (docs/accuracy.md).
 
 Words get a confidence from their acoustic score per frame against the run's typical
 score; segments from their words, lowered for every doubt about an edge or a block

@@ -808,6 +808,8 @@ def _assemble(
         ev["sliver_end"] = last.end - last.start < SLIVER_MS
         ev["squeezed_first"] = _squeezed(words[i0], nph[i0], pace, hum)
         ev["far_first"] = _far_first(words, i0)
+        ev["misfit_first"] = not hum and _misfit(words[i0], nph[i0], pace)
+        ev["gap_inside"] = _gap_inside(words)
         ev["speech_after"] = _speech_after(speech, audio.db, start, end, nxt)
         # an edge word the decoder did not place: the edge stands on the word beside it
         ev["untimed_start"], ev["untimed_end"] = i0 > 0, i1 < len(words) - 1
@@ -840,6 +842,22 @@ def _far_first(words: Sequence[Word], i0: int) -> bool:
     word after it."""
     found = [(w.start, w.end) for w in words[i0:] if w.confidence and w.start is not None and w.end is not None][:3]
     return any(b[0] - a[1] >= FAR_FIRST_MS for a, b in zip(found, found[1:], strict=False))
+
+
+def _misfit(w: Word, nphones: int, pace: float) -> bool:
+    """Whether a word fits far worse than the run's words (under :data:`MISFIT_FIT`) while
+    holding at least :data:`MISFIT_LENGTH` of its phones' length at the speaker's ``pace``:
+    it took audio that is not its own (a filler the text left out, a word nobody said).
+    Shorter misfits are words the decoder squeezed in where it did not hear them ("For" in
+    70 ms, a name read by rule on 8 ms), next to an edge that is right."""
+    assert w.start is not None and w.end is not None and w.confidence is not None
+    return w.confidence < MISFIT_FIT and w.end - w.start >= MISFIT_LENGTH * nphones * pace * FRAME_MS
+
+
+def _gap_inside(words: Sequence[Word]) -> int:
+    """The longest time (ms) between two placed words of a line that follow each other."""
+    found = [(w.start, w.end) for w in words if w.confidence and w.start is not None and w.end is not None]
+    return max((b[0] - a[1] for a, b in zip(found, found[1:], strict=False)), default=0)
 
 
 def _speech_after(speech: np.ndarray, db: np.ndarray, start: int, end: int, nxt: int | None) -> int:
@@ -1020,6 +1038,14 @@ FAR_FIRST_MS = 600
 AFTER_MS = 600
 SPEECH_AFTER_MS = 400
 LOUD_AFTER_DB = 6.0
+#: a first word fitting worse than this, and at least this share of its phones' usual
+#: length, sits on audio not its own (:func:`_misfit`)
+MISFIT_FIT = 0.2
+MISFIT_LENGTH = 0.5
+#: a line with this long (ms) between two of its words may have one side on another line's audio
+GAP_INSIDE_MS = 1500
+#: a one-word line this many times its usual length at both edges took in sound around it
+ONE_STRETCHED = 1.8
 
 
 def _segment_confidence(ev: dict[str, Any]) -> float:
@@ -1065,7 +1091,16 @@ def _segment_confidence(ev: dict[str, Any]) -> float:
       :data:`SPEECH_AFTER_MS` or more of speech as loud as words that the next line does not
       take (:func:`_speech_after`): the line's last words were left there. A voice slowed to
       0.9 or 0.8 ended "Sichuan, and then" on "and", 530-550 ms early at 0.66-0.70; under
-      music at 12 dB a line ended 623 ms early at 0.71. Factor 0.45.
+      music at 12 dB a line ended 623 ms early at 0.71. Factor 0.45;
+    - a first word that fits far worse than the run's words on at least half its usual length
+      (:func:`_misfit`), not a hum: a cleaned transcript's "Well," on the "Um" the text left
+      out, 527 ms early at 0.52; a word nobody said before a line, 630 ms early at 0.62.
+      Factor 0.45;
+    - :data:`GAP_INSIDE_MS` or more between two words of the line, or a one-word line
+      :data:`ONE_STRETCHED` times its usual length at both edges: one side may lie on another
+      line's audio, and which one is not known (an inserted word pushed a line's last words
+      2.3 s on, its end 3.7 s late at 0.75; "Why" under babble, 538 ms early at 0.77). The
+      whole line takes a factor 0.45.
 
     Calibrated on ``scripts/make_degraded.py``'s set, ``../shared/data`` and the espeak
     benchmark so that segments at 0.5 or above are within 500 ms of the truth in 99% of
@@ -1079,7 +1114,8 @@ def _segment_confidence(ev: dict[str, Any]) -> float:
     doubt = 1.0  # the start's own doubts, beyond its edge
     if ev.get("after_lost"):
         doubt = 0.45 if ev["reattached"] else AFTER_LOST_FACTOR if ev["abut_start"] else 1.0
-    if ev.get("stray_first") or ev.get("untimed_start") or ev.get("squeezed_first") or ev.get("far_first"):
+    if (ev.get("stray_first") or ev.get("untimed_start") or ev.get("squeezed_first") or ev.get("far_first")
+            or ev.get("misfit_first")):  # fmt: skip
         doubt *= 0.45
     # the end's own doubt, beyond its edge
     end_doubt = 0.45 if ev.get("sliver_end") or ev.get("untimed_end") else 1.0
@@ -1089,6 +1125,11 @@ def _segment_confidence(ev: dict[str, Any]) -> float:
             edge(ev["snap_end"], ev["abut_end"], ev["stretch_end"]) * end_doubt)  # fmt: skip
     retried = WIDE_FACTOR if ev.get("wide") else 1.0
     inner = _ramp(float(ev.get("inner_stretch", 0.0)), 1.5, INNER_STRETCH_LIMIT)
+    # which side is off is not known: the whole line is doubted
+    if ev.get("gap_inside", 0) >= GAP_INSIDE_MS or (
+        ev.get("timed") == 1 and min(ev["stretch_start"], ev["stretch_end"]) >= ONE_STRETCHED
+    ):
+        inner *= 0.45
     return float(ev["fit"]) * e * _ramp(float(ev["uncovered"]), 0.10, 0.25) * retried * inner
 
 

@@ -74,8 +74,8 @@ def _grammar(
     """FSG transitions over tokens [first, last): state i precedes token i - first.
 
     Entries: null arcs from the start state; every state may exit to the final one (the
-    exit is free: the audio decides how many words it holds). Lines may be skipped at a
-    cost, and at line starts a garbage word may absorb untranscribed speech. With
+    exit is free: the audio decides how many words it holds). Lines, and with
+    ``word_skip_logp`` single words, may be skipped at a cost, and at line starts a garbage word may absorb untranscribed speech. With
     ``lead_garbage_logp`` < 0 the block may also open with such speech before any entry.
     """
     n = last - first
@@ -84,6 +84,9 @@ def _grammar(
     tr: list[tuple[Any, ...]] = []
     for i in range(n):
         tr.append((i, i + 1, 1.0, job.words[first + i]))
+    if opts.word_skip_logp < 0:  # a null arc past each word: the audio may lack it
+        skip_p = math.exp(opts.word_skip_logp)
+        tr += [(i, i + 1, skip_p) for i in range(n)]
     for e, p in entries:
         tr.append((start, e - first, p))
     # exit anywhere (the block is cut in a pause, but its last words are not committed)

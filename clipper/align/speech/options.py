@@ -86,6 +86,9 @@ class SpeechOptions:
     skip_segments: int = 0  # how many lines ahead an unspoken passage may be skipped (0: never)
     skip_logp: float = -60.0  # log-probability of a skip (natural log) ...
     skip_line_logp: float = 0.0  # ... plus this for every line skipped
+    # log-probability of leaving out a word of the text (0: never). -60 helps text edited by hand
+    # on clear audio (words nobody says); on noisy audio it leaves out words it cannot hear well
+    word_skip_logp: float = 0.0
     garbage_logp: float = 0.0  # log-probability of entering the garbage loop at a line start (0: none)
     garbage_phone_logp: float = -20.0  # log-probability of each garbage phone
     snap_start_ms: int = 1500  # a start in quiet moves forward to an onset within this, inside its first word
