@@ -75,8 +75,9 @@ def _grammar(
 
     Entries: null arcs from the start state; every state may exit to the final one (the
     exit is free: the audio decides how many words it holds). Lines, and with
-    ``word_skip_logp`` single words, may be skipped at a cost, and at line starts a garbage word may absorb untranscribed speech. With
-    ``lead_garbage_logp`` < 0 the block may also open with such speech before any entry.
+    ``word_skip_logp`` single words, may be skipped at a cost, and at line starts a garbage
+    word may absorb untranscribed speech. With ``lead_garbage_logp`` < 0 the block may also
+    open with such speech before any entry.
     """
     n = last - first
     start = n + 1
