@@ -728,11 +728,21 @@ def late_transcript(take: Take, rng: np.random.Generator) -> Take:
 FILLERS = frozenset({"um", "uh", "mm", "hmm", "er", "erm", "ah", "mhm"})
 
 
+def _inside(take: Take, seg: dict[str, Any]) -> list[dict[str, Any]]:
+    """The truth words within a timed segment."""
+    return [w for w in take.words if w["start"] >= seg["start"] - 1e-6 and w["end"] <= seg["end"] + 1e-6]
+
+
+def _tokens(text: str) -> list[str]:
+    """A line's whitespace tokens that hold a word (not a dash)."""
+    return [t for t in text.split() if _words(t)]
+
+
 def _line_words(take: Take, seg: dict[str, Any]) -> list[dict[str, Any]] | None:
-    """The truth words of a segment, one per whitespace token of its text, or None when they do not pair
+    """The truth words of a segment, one per token of its text, or None when they do not pair
     up (a number spoken as several words)."""
-    ws = [w for w in take.words if w["start"] >= seg["start"] - 1e-6 and w["end"] <= seg["end"] + 1e-6]
-    toks = [t for t in seg["text"].split() if _words(t)]
+    ws = _inside(take, seg)
+    toks = _tokens(seg["text"])
     ok = len(ws) == len(toks) and all(_words(w["word"]) == _words(t) for w, t in zip(ws, toks, strict=False))
     return ws if ok else None
 
@@ -747,10 +757,9 @@ def _retext(take: Take, edit: Callable[[list[str], np.random.Generator], list[tu
         ws = _line_words(take, s) if timed(s) else None
         if ws is None:
             segs.append(s)
-            words += [w for w in take.words if timed(s) and s["start"] - 1e-6 <= w["start"] and w["end"] <= s["end"] + 1e-6]
+            words += _inside(take, s) if timed(s) else []
             continue
-        toks = [t for t in s["text"].split() if _words(t)]
-        new = edit(toks, rng)
+        new = edit(_tokens(s["text"]), rng)
         kept = [i for _, i in new if i is not None]
         if not kept:
             dropped += 1

@@ -837,11 +837,16 @@ def _squeezed(w: Word, nphones: int, pace: float, hum: bool = False) -> bool:
     return nphones >= SQUEEZED_PHONES and w.end - w.start < SQUEEZED * nphones * pace * FRAME_MS
 
 
+def _gaps(words: Sequence[Word]) -> list[int]:
+    """The time (ms) between each two placed words that follow each other."""
+    found = [(w.start, w.end) for w in words if w.confidence and w.start is not None and w.end is not None]
+    return [b[0] - a[1] for a, b in zip(found, found[1:], strict=False)]
+
+
 def _far_first(words: Sequence[Word], i0: int) -> bool:
     """Whether one of the first two words stands :data:`FAR_FIRST_MS` or more before the
     word after it."""
-    found = [(w.start, w.end) for w in words[i0:] if w.confidence and w.start is not None and w.end is not None][:3]
-    return any(b[0] - a[1] >= FAR_FIRST_MS for a, b in zip(found, found[1:], strict=False))
+    return any(g >= FAR_FIRST_MS for g in _gaps(words[i0:])[:2])
 
 
 def _misfit(w: Word, nphones: int, pace: float) -> bool:
@@ -856,8 +861,7 @@ def _misfit(w: Word, nphones: int, pace: float) -> bool:
 
 def _gap_inside(words: Sequence[Word]) -> int:
     """The longest time (ms) between two placed words of a line that follow each other."""
-    found = [(w.start, w.end) for w in words if w.confidence and w.start is not None and w.end is not None]
-    return max((b[0] - a[1] for a, b in zip(found, found[1:], strict=False)), default=0)
+    return max(_gaps(words), default=0)
 
 
 def _speech_after(speech: np.ndarray, db: np.ndarray, start: int, end: int, nxt: int | None) -> int:
@@ -1126,11 +1130,9 @@ def _segment_confidence(ev: dict[str, Any]) -> float:
     retried = WIDE_FACTOR if ev.get("wide") else 1.0
     inner = _ramp(float(ev.get("inner_stretch", 0.0)), 1.5, INNER_STRETCH_LIMIT)
     # which side is off is not known: the whole line is doubted
-    if ev.get("gap_inside", 0) >= GAP_INSIDE_MS or (
-        ev.get("timed") == 1 and min(ev["stretch_start"], ev["stretch_end"]) >= ONE_STRETCHED
-    ):
-        inner *= 0.45
-    return float(ev["fit"]) * e * _ramp(float(ev["uncovered"]), 0.10, 0.25) * retried * inner
+    one_stretched = ev.get("timed") == 1 and min(ev["stretch_start"], ev["stretch_end"]) >= ONE_STRETCHED
+    whole = 0.45 if ev.get("gap_inside", 0) >= GAP_INSIDE_MS or one_stretched else 1.0
+    return float(ev["fit"]) * e * _ramp(float(ev["uncovered"]), 0.10, 0.25) * retried * inner * whole
 
 
 def _fill_words(words: list[Word]) -> list[Word]:
