@@ -225,7 +225,9 @@ def test_sigint_loses_only_items_in_flight_and_a_rerun_finishes(tmp_path: Path) 
         shutil.copyfile(CLIP_TEXT, src / f"{name}.txt")
     out = tmp_path / "out"
     argv = [sys.executable, "-m", "clipper", "batch", str(src), "-o", str(out), "-j", "2", "--outputs", "alignment", "-q"]
-    proc = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    tmp = tmp_path / "tmp"  # the items' temporary folders (decoded audio) go here
+    tmp.mkdir()
+    proc = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True, start_new_session=True, env={**os.environ, "TMPDIR": str(tmp)})
     deadline = time.monotonic() + 120
     while not _journal(out) and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.05)
@@ -239,6 +241,7 @@ def test_sigint_loses_only_items_in_flight_and_a_rerun_finishes(tmp_path: Path) 
     # finished items are whole; nothing else is in OUTDIR, no attempt is left in work/
     assert sorted(p.name for p in out.iterdir() if p.is_dir() and p.name != STATE_DIR) == sorted(first)
     assert list((out / STATE_DIR / "work").iterdir()) == []
+    assert list(tmp.iterdir()) == []  # the stopped workers' temporary folders are gone too
     totals = json.loads((out / "batch.json").read_text())["totals"]
     assert totals["interrupted"] == len(names) - len(first)
 

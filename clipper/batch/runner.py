@@ -143,6 +143,13 @@ def run_serial(tasks: Sequence[Task], on_done: OnDone) -> None:
 def _worker_init() -> None:
     # Ctrl-C reaches the whole process group: the driver alone decides what stops
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # the driver stops a worker with SIGTERM, whose default kills at once: the item's temporary
+    # folders (an hour of decoded audio is 115 MB) would stay behind; an exception unwinds them
+    signal.signal(signal.SIGTERM, _unwind)
+
+
+def _unwind(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _stop(ex: ProcessPoolExecutor) -> None:
