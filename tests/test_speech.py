@@ -633,18 +633,20 @@ def _inserted(tts_cut: tuple[Path, list[dict]], **options: object) -> tuple[list
 
 
 def test_words_nobody_says_are_left_out_with_word_skips(tts_cut: tuple[Path, list[dict]]) -> None:
-    # -O word_skip_logp=-60 lets the decoder leave out a word the audio lacks (without it:
-    # 57 of 97 lines placed, p90 75 s, the chain pushed late; with it, measured 97, 21 ms, 846 ms)
-    errs, confident, wrong = _inserted(tts_cut, word_skip_logp=-60.0)
+    # -O word_skip_logp=-60 lets every block leave out a word the audio lacks (measured 97
+    # placed, 21 ms, 846 ms); the retry that does so by default is off here, so this checks the arcs
+    errs, confident, wrong = _inserted(tts_cut, word_skip_logp=-60.0, skip_retry_logp=0.0)
     assert len(errs) >= 95 and float(np.percentile(errs, 90)) <= 40 and max(errs) <= 2000
     assert confident >= 40 and wrong == 0
 
 
-@pytest.mark.xfail(strict=True, reason="known gap: without word skips, a word nobody says at every other line start "
-                   "pushes the chain late, and the few lines left confident are wrong (2 of 2)")  # fmt: skip
-def test_words_nobody_says_leave_no_confident_wrong_line(tts_cut: tuple[Path, list[dict]]) -> None:
-    _, _, wrong = _inserted(tts_cut)
-    assert wrong == 0
+def test_words_nobody_says_are_left_out_where_a_block_fits_badly(tts_cut: tuple[Path, list[dict]]) -> None:
+    # by default a block that looks wrong is decoded again with words that may be left out,
+    # kept when its words then fit far better (measured: 97 placed, p90 128 ms, max 1811 ms,
+    # 0 of 33 confident wrong; without that retry 67 placed, p90 60 s, 2 of 5 confident wrong)
+    errs, confident, wrong = _inserted(tts_cut)
+    assert len(errs) >= 95 and float(np.percentile(errs, 90)) <= 250 and max(errs) <= 2500
+    assert confident >= 20 and wrong == 0
 
 
 def test_more_parts_than_workers_chain_without_loss(tts_cut: tuple[Path, list[dict]]) -> None:

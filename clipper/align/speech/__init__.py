@@ -64,8 +64,14 @@ Every block is checked by evidence that does not assume the run is mostly right:
 of the block's speech frames no decoded word covers, and whether it holds about as many
 words as its speech should. A suspect block is decoded again with wide beams (the default
 beams prune the right path on degraded audio and the decoder then returns a partial path
-instead of failing); the better decoding wins. Clean audio rarely pays for it. A further
-retry with a garbage loop at line starts is an option (``doubt_uncovered``), off by default.
+instead of failing); the better decoding wins. Clean audio rarely pays for it. A suspect block
+with no more than a third of its speech uncovered is decoded once more (default
+beams) with a null arc past each word (``skip_retry_logp``): a word nobody says (an edited
+transcript's "Frankly") otherwise takes audio that is not its own and pushes the words after
+it late. That decoding is kept when it reaches as far into the text and its words' mean
+score is at least a quarter better (``skip_gain``); a word a noisy block merely cannot hear
+well is not worth that much. A further retry with a garbage loop at line starts is an option
+(``doubt_uncovered``), off by default.
 Where a second or more of speech lies between two decoded words (``break_gap_ms``) and the
 words after it leave more than a third of their own speech uncovered too
 (``break_rest_uncovered``), the block's commit ends before the gap and the next block starts
@@ -78,9 +84,9 @@ ones, 47-59%.
 Options (``-O key=value``) add line skipping (``skip_segments``) and a garbage phone loop
 (``garbage_logp``) at line starts inside every block; both are off by default (they cost
 time and, measured on the benchmarks, accuracy on clean transcripts: relocation handles
-mismatches where they happen). ``word_skip_logp`` lets any word be left out (a word nobody
-says in an edited transcript); off by default, since on noisy audio it also leaves out
-words the decoder cannot hear well (docs/accuracy.md).
+mismatches where they happen). ``word_skip_logp`` lets any word of every block be left out;
+off by default, since on noisy audio it also leaves out words the decoder cannot hear well
+(the retry above does it only where a block fits badly; docs/accuracy.md).
 
 Words get a confidence from their acoustic score per frame against the run's typical
 score; segments from their words, lowered for every doubt about an edge or a block

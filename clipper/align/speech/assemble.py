@@ -41,6 +41,7 @@ from .options import (
     OPTIONS,
     PAD_FRAMES,
     SAMPLES_PER_FRAME,
+    SKIP_FACTOR,
     SLOW_TOKENS_PER_S,
     THIN_WORDS,
     WIDE_FACTOR,
@@ -492,7 +493,7 @@ def _align_all(
     stats["blocks"] = sum(r[1]["blocks"] for r in results)
     stats["empty_blocks"] = sum(r[1]["empty_blocks"] for r in results)
     for key in ("resyncs", "relocations", "relocations_taken", "audio_skips", "prior_reentries", "wide_retries",
-                "wide_taken", "garbage_retries", "garbage_taken", "gap_breaks"):
+                "wide_taken", "garbage_retries", "garbage_taken", "gap_breaks", "skip_retries", "skip_taken"):
         stats[key] = sum(r[1][key] for r in results)
     stats["worker_cpu_s"] = round(sum(r[1]["cpu_ms"] for r in results) / 1000, 2)
     stats["parts"] = len(parts)
@@ -716,7 +717,7 @@ def _assemble(
     prev_fit: float | None = None  # how well the last line with times fitted
     for si, s in enumerate(segs):
         words: list[Word] = []
-        ev: dict[str, Any] = {"seg": si, "n": len(s.words), "uncovered": 0.0, "wide": False}
+        ev: dict[str, Any] = {"seg": si, "n": len(s.words), "uncovered": 0.0, "wide": False, "skips": False}
         nph: list[int] = []
         zs: list[float] = []
         for wi, w in enumerate(s.words):
@@ -733,6 +734,7 @@ def _assemble(
             nph.append(sum(tokens[ti].nphones for ti, _ in tps))
             ev["uncovered"] = max(ev["uncovered"], *(p.uncovered for p in ps_))
             ev["wide"] = ev["wide"] or any(p.wide for p in ps_)
+            ev["skips"] = ev["skips"] or any(p.skips for p in ps_)
             # at least 0.001: the decoder put it here, however poorly it fits (0 is kept
             # for words it did not find, which only get times between their neighbours)
             conf = max(0.001, round(1.0 / (1.0 + math.exp(-2.0 * (z + 1.0))), 3))
@@ -1066,7 +1068,10 @@ def _segment_confidence(ev: dict[str, Any]) -> float:
       the decoder lost measured 19-42%; right ones on espeak under 5%, but up to 17% on real
       recordings, whose breaths, noises and untranscribed "uh"s are speech to the energy gate);
     - a block whose first decoding looked wrong and was decoded again with wide beams
-      (factor 0.8: the retry is usually right, but wrong more often than a clean block);
+      (factor 0.8: the retry is usually right, but wrong more often than a clean block), or
+      with words left out (:data:`SKIP_FACTOR`: text the audio lacks lies near it, and the
+      chain may have reached the block late: "This morning we are in New York", after an
+      inserted "Before" pushed the line before it, 1.9 s late at 0.52 with wide beams alone);
     - an inner word far longer than its phones take (1.5 to 2 times its usual length): it
       swallowed a pause that held sound, and one side of the line is off by the excess;
     - a start after a line the decoder did not find (:data:`LOST_FIT`) whose first words
@@ -1127,7 +1132,7 @@ def _segment_confidence(ev: dict[str, Any]) -> float:
         end_doubt = 0.45
     e = min(edge(ev["snap_start"], ev["abut_start"], ev["stretch_start"]) * doubt,
             edge(ev["snap_end"], ev["abut_end"], ev["stretch_end"]) * end_doubt)  # fmt: skip
-    retried = WIDE_FACTOR if ev.get("wide") else 1.0
+    retried = (WIDE_FACTOR if ev.get("wide") else 1.0) * (SKIP_FACTOR if ev.get("skips") else 1.0)
     inner = _ramp(float(ev.get("inner_stretch", 0.0)), 1.5, INNER_STRETCH_LIMIT)
     # which side is off is not known: the whole line is doubted
     one_stretched = ev.get("timed") == 1 and min(ev["stretch_start"], ev["stretch_end"]) >= ONE_STRETCHED

@@ -49,6 +49,7 @@ class _Placed:
     score: float  # acoustic score per frame (log), higher is better
     uncovered: float = 0.0  # share of its block's speech no word covered (how well the block fit)
     wide: bool = False  # placed by the wide-beam retry (the default search failed there)
+    skips: bool = False  # placed by the retry that may leave words out (text the audio lacks nearby)
 
 
 def _extra_words(lex: Lexicon) -> dict[str, str]:
@@ -370,6 +371,7 @@ class _Evidence:
     after_speech: int  # speech frames after its last word
     expected: int  # words its span's speech should hold at the run's rate
     wide: bool = False  # decoded with wide beams
+    skips: bool = False  # decoded with words that may be left out
 
     @property
     def uncovered_share(self) -> float:
@@ -451,6 +453,15 @@ def _better(new: _Evidence, old: _Evidence) -> bool:
     return gain > 0.02 or (gain > -0.02 and new.n > 1.1 * old.n)
 
 
+def _gain(new: Sequence[tuple[int, int, int, float]], old: Sequence[tuple[int, int, int, float]]) -> float:
+    """How a second decoding's words fit against the first's: their mean scores' ratio (the
+    scores are log-likelihoods per frame, negative: under 1 is better); 1.0 when either is empty."""
+    if not new or not old:
+        return 1.0
+    a, b = float(np.mean([w[3] for w in new])), float(np.mean([w[3] for w in old]))
+    return a / b if b < 0 else 1.0
+
+
 def _align_part(job: _PartJob) -> tuple[list[_Placed], dict[str, int]]:
     """Walk one part of the audio block by block; return placed tokens and counters."""
     opts = job.opts
@@ -459,7 +470,7 @@ def _align_part(job: _PartJob) -> tuple[list[_Placed], dict[str, int]]:
     placed: list[_Placed] = []
     stats = {"blocks": 0, "empty_blocks": 0, "resyncs": 0, "relocations": 0, "relocations_taken": 0,
              "audio_skips": 0, "prior_reentries": 0, "wide_retries": 0, "wide_taken": 0,
-             "garbage_retries": 0, "garbage_taken": 0, "gap_breaks": 0}  # fmt: skip
+             "garbage_retries": 0, "garbage_taken": 0, "gap_breaks": 0, "skip_retries": 0, "skip_taken": 0}  # fmt: skip
     wide: list[Any] = []  # the wide-beam decoder, made on first use
     ref: list[float] = []  # scores of words in blocks that fit well: what "good" looks like here
     pos_frame = job.start_frame
@@ -487,7 +498,7 @@ def _align_part(job: _PartJob) -> tuple[list[_Placed], dict[str, int]]:
 
     def decode(
         x: np.ndarray, ents: Sequence[tuple[int, float]], n_sp: int, lead: float = 0.0, cap: int | None = None,
-        wide_beams: bool = False, fillers: list[tuple[int, int]] | None = None,
+        wide_beams: bool = False, fillers: list[tuple[int, int]] | None = None, skips: bool = False,
     ) -> list[tuple[int, int, int, float]]:
         """``fillers`` given: with a garbage loop at line starts, whose frames it receives."""
         first = min(e for e, _ in ents)
@@ -497,6 +508,7 @@ def _align_part(job: _PartJob) -> tuple[list[_Placed], dict[str, int]]:
         if wide_beams and not wide:
             wide.append(_decoder(job.extra, opts, wide=True))
         o = replace(opts, garbage_logp=opts.retry_garbage_logp) if fillers is not None else opts
+        o = replace(o, word_skip_logp=opts.skip_retry_logp) if skips else o
         got = _decode_block(wide[0] if wide_beams else d, x, job, first, hi, ents, o, lead, fillers)
         stats["blocks"] += 1
         if fillers is not None:
@@ -510,16 +522,37 @@ def _align_part(job: _PartJob) -> tuple[list[_Placed], dict[str, int]]:
         x: np.ndarray, ents: Sequence[tuple[int, float]], n_sp: int, pos: int, end: int, lead: float = 0.0
     ) -> tuple[list[tuple[int, int, int, float]], _Evidence]:
         """Decode a block; when it looks wrong (speech no word covers, too few words for
-        its speech), again with wide beams, keeping the better of the two."""
+        its speech), again with wide beams, keeping the better of the two, and once more
+        letting words be left out (kept only when its words fit far better)."""
         got = decode(x, ents, n_sp, lead)
         ev = _block_evidence(job, got, pos, end)
-        if opts.wide_retry and _suspect(ev, opts):
+        suspect = _suspect(ev, opts)
+        if opts.wide_retry and suspect:
             stats["wide_retries"] += 1
             got2 = decode(x, ents, n_sp, lead, wide_beams=True)
             ev2 = replace(_block_evidence(job, got2, pos, end), wide=True)
             if _better(ev2, ev):
                 stats["wide_taken"] += 1
                 got, ev = got2, ev2
+        if opts.skip_retry_logp < 0 and suspect and got and ev.uncovered_share <= opts.skip_retry_uncovered:
+            # a word nobody says (an edited transcript) takes audio that is not its own and
+            # pushes the words after it: decode again letting words be left out, and keep that
+            # only when the words then fit far better on as much of the text
+            got4 = decode(x, ents, n_sp, lead, skips=True)
+            stats["skip_retries"] += 1
+            gain = _gain(got4, got)
+            log.debug("block at %d ms: decoded again leaving words out: %d words (to token %d) -> %d (to %d), "
+                      "mean score x%.2f", pos * FRAME_MS, len(got), got[-1][0], len(got4), got4[-1][0] if got4 else -1, gain)  # fmt: skip
+            if ev.wide and gain <= opts.skip_screen:
+                # the block needed wide beams: so does this decoding (5-25 s a block on noisy
+                # audio, so only where the cheap one above promised a gain)
+                got4 = decode(x, ents, n_sp, lead, wide_beams=True, skips=True)
+                gain = _gain(got4, got)
+            ev4 = replace(_block_evidence(job, got4, pos, end), wide=ev.wide, skips=True)
+            if got4 and got4[-1][0] >= got[-1][0] and ev4.uncovered_share <= ev.uncovered_share + 0.02 \
+                    and gain <= opts.skip_gain:
+                stats["skip_taken"] += 1
+                got, ev = got4, ev4
         if opts.wide_retry and ev.n and ev.uncovered_share > opts.doubt_uncovered:
             # still some speech no word explains (other voices, music, an echo): let a loop
             # of phones take such speech between lines rather than the words stretch over it
@@ -528,8 +561,8 @@ def _align_part(job: _PartJob) -> tuple[list[_Placed], dict[str, int]]:
             fill: list[tuple[int, int]] = []
             # (wide beams only where the block already needed them: with a phone loop they
             # cost ~15x a default decode, which clean audio must not pay)
-            got3 = decode(x, ents, n_sp, lead, wide_beams=ev.wide, fillers=fill)
-            ev3 = replace(_block_evidence(job, got3, pos, end, fill), wide=ev.wide)
+            got3 = decode(x, ents, n_sp, lead, wide_beams=ev.wide, fillers=fill, skips=ev.skips)
+            ev3 = replace(_block_evidence(job, got3, pos, end, fill), wide=ev.wide, skips=ev.skips)
             if ev3.n >= 0.9 * ev.n:
                 stats["garbage_taken"] += 1
                 got, ev = got3, ev3
@@ -695,7 +728,7 @@ def _align_part(job: _PartJob) -> tuple[list[_Placed], dict[str, int]]:
         for t, a, b, sc in keep:
             a_ms = max(0, (pos_frame + a) * FRAME_MS)
             b_ms = min(job.end_frame * FRAME_MS, max(a_ms, (pos_frame + b + 1) * FRAME_MS))
-            placed.append(_Placed(t, a_ms, b_ms, sc, ev.uncovered_share, ev.wide))
+            placed.append(_Placed(t, a_ms, b_ms, sc, ev.uncovered_share, ev.wide, ev.skips))
         tok = keep[-1][0] + 1
         window = 0
         # after a gap break the chain may have fallen behind the audio (it stretched words over

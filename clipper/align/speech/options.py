@@ -61,6 +61,9 @@ EXCERPT_REACH = 2
 #: confidence factor for a segment from a block decoded again with wide beams (see
 #: ``_segment_confidence``): measured, 3% of such blocks' segments were >500 ms off, 0.4% of the others
 WIDE_FACTOR = 0.8
+#: ... and for one from a block decoded again with words left out (``skip_retry_logp``): the
+#: text and the audio disagree near it, and the chain may have reached it late
+SKIP_FACTOR = 0.8
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +92,15 @@ class SpeechOptions:
     # log-probability of leaving out a word of the text (0: never). -60 helps text edited by hand
     # on clear audio (words nobody says); on noisy audio it leaves out words it cannot hear well
     word_skip_logp: float = 0.0
+    # a block that looks wrong (and leaves no more than skip_retry_uncovered of its speech
+    # uncovered: more is other voices or noise) is decoded again with words that may be left
+    # out at this cost (0: never) and kept when its words' mean score is at most skip_gain
+    # times the first decode's (scores are negative: better) on as much of the text; with
+    # wide beams when the block needed them, only where default beams reached skip_screen
+    skip_retry_logp: float = -60.0
+    skip_retry_uncovered: float = 0.35
+    skip_gain: float = 0.75
+    skip_screen: float = 0.8
     garbage_logp: float = 0.0  # log-probability of entering the garbage loop at a line start (0: none)
     garbage_phone_logp: float = -20.0  # log-probability of each garbage phone
     snap_start_ms: int = 1500  # a start in quiet moves forward to an onset within this, inside its first word
