@@ -65,8 +65,9 @@ of the block's speech frames no decoded word covers, and whether it holds about 
 words as its speech should. A suspect block is decoded again with wide beams (the default
 beams prune the right path on degraded audio and the decoder then returns a partial path
 instead of failing); the better decoding wins. Clean audio rarely pays for it. A suspect block
-with no more than a third of its speech uncovered is decoded once more (default
-beams) with a null arc past each word (``skip_retry_logp``): a word nobody says (an edited
+with no more than a third of its speech uncovered is decoded once more with a null arc past
+each word (``skip_retry_logp``; default beams, and wide ones too where the block needed them
+and the cheap decoding promised a gain, ``skip_screen``): a word nobody says (an edited
 transcript's "Frankly") otherwise takes audio that is not its own and pushes the words after
 it late. That decoding is kept when it reaches as far into the text and its words' mean
 score is at least a quarter better (``skip_gain``); a word a noisy block merely cannot hear
