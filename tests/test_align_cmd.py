@@ -260,3 +260,25 @@ def test_the_summary_line_says_where_a_text_of_a_stretch_lies() -> None:
     assert "lies in" not in summary_line({**base, "text_span_ms": None})
     line = summary_line({**base, "text_span_ms": [140_370, 179_020]})
     assert line.endswith("mean confidence 0.60, the text lies in 2:20-2:59 of the media")
+
+
+def test_a_killed_align_leaves_no_temporary_folder_and_no_output(tmp_path: Path) -> None:
+    # SIGTERM (`timeout`, a scheduler) stops like Ctrl-C: before, its default ended the process
+    # at once and the decoded audio stayed in the temporary folder
+    import time
+
+    samples = Path(__file__).resolve().parent.parent / "samples"
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    out = tmp_path / "interview.align.json"
+    cmd = [sys.executable, "-m", "clipper", "align", str(samples / "interview.mp4"), str(samples / "interview.txt"),
+           "-o", str(out), "--engine", "speech", "-q"]  # fmt: skip
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, env={**os.environ, "TMPDIR": str(tmp)})
+    deadline = time.monotonic() + 120
+    while not any(tmp.iterdir()) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert proc.poll() is None, "finished before it could be stopped"
+    proc.terminate()
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and "Traceback" not in err, err
+    assert list(tmp.iterdir()) == [] and not out.exists()
