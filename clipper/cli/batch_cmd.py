@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 import sys
 import time
 from typing import Any
@@ -28,10 +27,6 @@ _EPILOG = epilog(
         "(see the summary); 2: bad INPUT; 130: interrupted."
     ),
 )
-
-
-def _sigterm(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt  # a killed batch stops like Ctrl-C: finished items stay recorded
 
 
 @app.command(
@@ -89,18 +84,15 @@ def batch_command(
         eta = f" [{done * 100 // total}%, ETA {format_clock(int(elapsed * (total - done) / done) * 1000)}]" if 0 < done < total else ""
         print(f"{r['status']:<6} {r['name']}: {extra}{eta}", file=sys.stderr, flush=True)
 
-    old = signal.signal(signal.SIGTERM, _sigterm)
-    try:
-        with progress(quiet) as bar:
+    # a killed batch stops like Ctrl-C (clipper.cli.main turns SIGTERM into it): finished items stay recorded
+    with progress(quiet) as bar:
 
-            def track(label: str, done: int, total: int) -> None:
-                seen["done"], seen["total"] = done, total
-                bar(label, done, total)
+        def track(label: str, done: int, total: int) -> None:
+            seen["done"], seen["total"] = done, total
+            bar(label, done, total)
 
-            res = run_batch(source, output, defaults=defaults, jobs=jobs or None, item_jobs=item_jobs, scheduler=scheduler,
-                            retry_failed=retry_failed, progress=track, on_item=item_line)  # fmt: skip
-    finally:
-        signal.signal(signal.SIGTERM, old)
+        res = run_batch(source, output, defaults=defaults, jobs=jobs or None, item_jobs=item_jobs, scheduler=scheduler,
+                        retry_failed=retry_failed, progress=track, on_item=item_line)  # fmt: skip
     t = res.totals
     if as_json:
         emit_json({"totals": t, "items": res.rows, "reports": res.reports})
