@@ -649,6 +649,41 @@ def test_words_nobody_says_are_left_out_where_a_block_fits_badly(tts_cut: tuple[
     assert confident >= 20 and wrong == 0
 
 
+def test_speech_the_text_lacks_at_a_block_start_is_not_taken_for_words_nobody_says(tmp_path: Path) -> None:
+    # 8.1 s of other speech (three lines from 25 minutes later) spliced into a pause 40.4 s
+    # into 73 s of the espeak hour; a block starts inside it. Decoded again with words left
+    # out, that block fits 40% better, yet lays its first nine words on the other speech;
+    # taken, it hid the misfit from relocation, and "I think this thing is just so
+    # fascinating" went 8.2 s early (before: unsure, but a max of 8.2 s on the validation set)
+    import subprocess
+
+    from clipper.media import ffmpeg_binary
+
+    hour = shared_path("bench", "tts", "seed_tts_1h.opus")
+    truth = json.loads(shared_path("bench", "tts", "seed_tts_1h.truth.json").read_text())["segments"][637:672]
+
+    def pcm(a: float, b: float) -> np.ndarray:
+        cmd = [ffmpeg_binary(), "-v", "error", "-ss", f"{a:.4f}", "-t", f"{b - a:.4f}", "-i", str(hour),
+               "-ac", "1", "-ar", "16000", "-f", "s16le", "-"]  # fmt: skip
+        return np.frombuffer(subprocess.run(cmd, check=True, capture_output=True).stdout, dtype=np.int16)
+
+    t0, at = 1422.6531, 40.4234
+    main, other = pcm(t0, 1495.3855), pcm(2938.356, 2946.450)
+    cut = round(at * 16000)
+    wav = tmp_path / "spliced.wav"
+    _write_wav(wav, np.concatenate([main[:cut], other, main[cut:]]))
+    al = _align([t["text"] for t in truth], wav)
+    shift = len(other) / 16
+    errs = []
+    for s, t in zip(al.segments, truth, strict=True):
+        assert s.start is not None and s.end is not None and s.confidence, t["text"]
+        a, b = (t["start"] - t0) * 1000, (t["end"] - t0) * 1000
+        d = shift if a > at * 1000 else 0.0
+        errs.append(max(abs(s.start - a - d), abs(s.end - b - d)))
+    assert al.stats["skip_retries"] >= 1  # the retry ran, and was not taken
+    assert max(errs) <= 500, max(errs)
+
+
 def test_more_parts_than_workers_chain_without_loss(tts_cut: tuple[Path, list[dict]]) -> None:
     # parts of at most part_ms, three a worker here: the junctions hold, every line as close
     # to the truth as in one piece

@@ -84,7 +84,7 @@ class SpeechOptions:
     relocate_ahead: int = 80  # ... its words are recognised against the text up to this many lines ahead
     relocate_run: int = 5  # ... and the first run of this many in the text's order says where it is
     relocate_garbage_logp: float = -5.0  # text before that place may follow untranscribed speech at this cost
-    bad_run: int = 5  # this many badly fitting words in a row end a block's commit
+    bad_run: int = 5  # this many badly fitting words in a row end a block's commit (and open a retry not taken)
     rewind_ms: int = 60_000  # badly fitting words up to this far back are taken back first
     skip_segments: int = 0  # how many lines ahead an unspoken passage may be skipped (0: never)
     skip_logp: float = -60.0  # log-probability of a skip (natural log) ...
@@ -95,7 +95,8 @@ class SpeechOptions:
     # a block that looks wrong (and leaves no more than skip_retry_uncovered of its speech
     # uncovered: more is other voices or noise) is decoded again with words that may be left
     # out at this cost (0: never) and kept when its words' mean score is at most skip_gain
-    # times the first decode's (scores are negative: better) on as much of the text; with
+    # times the first decode's (scores are negative: better) on as much of the text, and its
+    # words do not open with bad_run badly fitting ones (speech the text lacks); with
     # wide beams when the block needed them, only where default beams reached skip_screen
     skip_retry_logp: float = -60.0
     skip_retry_uncovered: float = 0.35
