@@ -72,8 +72,9 @@ transcript's "Frankly") otherwise takes audio that is not its own and pushes the
 it late. That decoding is kept when it reaches as far into the text and its words' mean
 score is at least a quarter better (``skip_gain``); a word a noisy block merely cannot hear
 well is not worth that much. Nor is it kept when its words open with a run of badly fitting
-ones (``bad_run``): that is speech the text lacks, which relocation finds its way past. A further retry with a garbage loop at line starts is an option
-(``doubt_uncovered``), off by default.
+ones (``bad_run``): that is speech the text lacks, which relocation finds its way past. A
+further retry with a garbage loop at line starts is an option (``doubt_uncovered``), off by
+default.
 Where a second or more of speech lies between two decoded words (``break_gap_ms``) and the
 words after it leave more than a third of their own speech uncovered too
 (``break_rest_uncovered``), the block's commit ends before the gap and the next block starts
