@@ -655,20 +655,11 @@ def test_speech_the_text_lacks_at_a_block_start_is_not_taken_for_words_nobody_sa
     # out, that block fits 40% better, yet lays its first nine words on the other speech;
     # taken, it hid the misfit from relocation, and "I think this thing is just so
     # fascinating" went 8.2 s early (before: unsure, but a max of 8.2 s on the validation set)
-    import subprocess
-
-    from clipper.media import ffmpeg_binary
-
     hour = shared_path("bench", "tts", "seed_tts_1h.opus")
     truth = json.loads(shared_path("bench", "tts", "seed_tts_1h.truth.json").read_text())["segments"][637:672]
-
-    def pcm(a: float, b: float) -> np.ndarray:
-        cmd = [ffmpeg_binary(), "-v", "error", "-ss", f"{a:.4f}", "-t", f"{b - a:.4f}", "-i", str(hour),
-               "-ac", "1", "-ar", "16000", "-f", "s16le", "-"]  # fmt: skip
-        return np.frombuffer(subprocess.run(cmd, check=True, capture_output=True).stdout, dtype=np.int16)
-
     t0, at = 1422.6531, 40.4234
-    main, other = pcm(t0, 1495.3855), pcm(2938.356, 2946.450)
+    main = decode_audio(hour, start=1_422_653, duration=72_732)
+    other = decode_audio(hour, start=2_938_356, duration=8_094)
     cut = round(at * 16000)
     wav = tmp_path / "spliced.wav"
     _write_wav(wav, np.concatenate([main[:cut], other, main[cut:]]))
