@@ -282,3 +282,16 @@ def test_a_killed_align_leaves_no_temporary_folder_and_no_output(tmp_path: Path)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130 and "Traceback" not in err, err
     assert list(tmp.iterdir()) == [] and not out.exists()
+
+
+def test_workers_stop_without_a_traceback(tmp_path: Path) -> None:
+    # the speech engine's worker pool is stopped with SIGTERM when its work is done; forked
+    # workers had inherited the CLI's handler (SIGTERM as Ctrl-C), and each idle one printed
+    # a KeyboardInterrupt traceback on a run that otherwise went well
+    samples = Path(__file__).resolve().parent.parent / "samples"
+    out = tmp_path / "interview.align.json"
+    cmd = [sys.executable, "-m", "clipper", "align", str(samples / "interview.mp4"), str(samples / "interview.txt"),
+           "-o", str(out), "--engine", "speech", "-j", "2", "-q"]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    assert proc.returncode == 0 and out.exists(), proc.stderr
+    assert "Traceback" not in proc.stderr and "KeyboardInterrupt" not in proc.stderr, proc.stderr

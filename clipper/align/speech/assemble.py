@@ -8,6 +8,7 @@ import logging
 import math
 import multiprocessing as mp
 import os
+import signal
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -78,8 +79,16 @@ def _pool_map(fn: Callable[[Any], Any], items: Sequence[Any], n: int) -> Iterato
         yield from map(fn, items)
         return
     ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
-    with ctx.Pool(min(n, len(items))) as pool:
+    with ctx.Pool(min(n, len(items)), initializer=_quiet_worker) as pool:
         yield from pool.imap(fn, items)
+
+
+def _quiet_worker() -> None:
+    """A worker ends at the pool's SIGTERM and leaves Ctrl-C to the parent, which stops the
+    pool: forked, it had the CLI's handler (SIGTERM as Ctrl-C), and every idle worker printed
+    a KeyboardInterrupt traceback when a run that went well closed its pool."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 @dataclass(frozen=True, slots=True)
