@@ -281,6 +281,7 @@ def test_a_killed_align_leaves_no_temporary_folder_and_no_output(tmp_path: Path)
     proc.terminate()
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130 and "Traceback" not in err, err
+    assert err.splitlines()[-1] == "clipper: interrupted", err
     assert list(tmp.iterdir()) == [] and not out.exists()
 
 
@@ -295,3 +296,29 @@ def test_workers_stop_without_a_traceback(tmp_path: Path) -> None:
     proc = subprocess.run(cmd, capture_output=True, text=True)
     assert proc.returncode == 0 and out.exists(), proc.stderr
     assert "Traceback" not in proc.stderr and "KeyboardInterrupt" not in proc.stderr, proc.stderr
+
+
+def test_ctrl_c_stops_a_parallel_run_with_one_line(tmp_path: Path) -> None:
+    # Ctrl-C reaches the whole process group: the workers recognising the probe's samples
+    # each printed a traceback, and typer >= 0.29 turns the parent's into exit code 130 with
+    # nothing said
+    import signal
+
+    samples = Path(__file__).resolve().parent.parent / "samples"
+    out = tmp_path / "interview.align.json"
+    cmd = [sys.executable, "-m", "clipper", "align", str(samples / "interview.mp4"), str(samples / "interview.txt"),
+           "-o", str(out), "--engine", "speech", "-j", "2"]  # fmt: skip
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    assert proc.stderr is not None
+    seen = []
+    for line in proc.stderr:  # progress lines: the probe's workers start once the audio is decoded
+        seen.append(line)
+        if line.startswith("decode: 100%"):
+            break
+    assert proc.poll() is None, "finished before it could be stopped"
+    os.killpg(proc.pid, signal.SIGINT)
+    err = "".join(seen) + proc.stderr.read()
+    proc.wait(timeout=60)
+    assert proc.returncode == 130 and "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert err.splitlines()[-1] == "clipper: interrupted", err
+    assert not out.exists()

@@ -82,6 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     # the process at once, and the temporary folders (decoded audio, 115 MB an hour) stayed
     on_main = threading.current_thread() is threading.main_thread()
     old_term = signal.signal(signal.SIGTERM, _terminated) if on_main else None
+    # Ctrl-C too, to know it was one: typer >= 0.29 turns it into exit code 130, silently
+    old_int = signal.signal(signal.SIGINT, _terminated) if on_main and signal.getsignal(signal.SIGINT) is signal.default_int_handler else None
+    _stopped.clear()
     try:
         # with standalone_mode=False click returns the code of a command's typer.Exit(n)
         rv = app(args=argv, standalone_mode=False)
@@ -108,10 +111,19 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if on_main:
             signal.signal(signal.SIGTERM, old_term if old_term is not None else signal.SIG_DFL)
+            if old_int is not None:
+                signal.signal(signal.SIGINT, old_int)
+    if rv == 130 and _stopped.is_set():
+        typer.echo("clipper: interrupted", err=True)
     return _exit(rv if isinstance(rv, int) else 0, argv)
 
 
+#: set when a signal stopped the command (Ctrl-C, SIGTERM)
+_stopped = threading.Event()
+
+
 def _terminated(signum: int, frame: object) -> None:
+    _stopped.set()
     raise KeyboardInterrupt
 
 
