@@ -675,6 +675,24 @@ def test_speech_the_text_lacks_at_a_block_start_is_not_taken_for_words_nobody_sa
     assert max(errs) <= 500, max(errs)
 
 
+def test_a_chain_pushed_late_by_edited_text_takes_the_activity_engines_times(tmp_path: Path) -> None:
+    # 87 s of the espeak hour under a transcript with a quarter of its words edited: the
+    # chain fell behind from the sixth line on and laid the rest of the text ever later (lines
+    # 3-18 s late to the end, all unsure); the activity engine, which counts speech and length
+    # only, had them within 0.6 s. A run of unsure lines held on one side only, most of them
+    # far from the activity engine's times and all on one side of them, takes those times
+    case = json.loads((TESTDATA / "speech" / "edited25.json").read_text())
+    wav = tmp_path / "edited25.wav"
+    _write_wav(wav, decode_audio(shared_path("bench", "tts", case["source"]), start=case["start_ms"], duration=case["duration_ms"]))
+    al = _align(case["lines"], wav)
+    placed = [(s.confidence or 0.0, max(abs(s.start - a), abs(s.end - b)))
+              for s, (a, b) in zip(al.segments, case["truth_ms"], strict=True) if s.start is not None and s.end is not None]  # fmt: skip
+    errs = [e for _, e in placed]
+    assert len(errs) >= 30 and max(errs) <= 1500, sorted(errs)[-5:]
+    assert al.stats["prior_fallbacks"] >= 10
+    assert not [e for c, e in placed if c >= 0.5 and e > 500]
+
+
 def test_more_parts_than_workers_chain_without_loss(tts_cut: tuple[Path, list[dict]]) -> None:
     # parts of at most part_ms, three a worker here: the junctions hold, every line as close
     # to the truth as in one piece

@@ -101,7 +101,8 @@ A run of unsure lines (under 0.5) where the decoder lost the chain takes the act
 engine's times instead, at confidence 0 (``_fall_back``): when a line of it lies over 4 s
 from them and lasts far longer than its text takes to say (heavy reverberation), or when
 the run has a confident line on one side only and half of its lines or more lie that far
-from them, all towards that line (babble: the text crowded against the line that holds it).
+from them, all on one side: towards that line (babble: the text crowded against the line
+that holds it) or away from it (a transcript with words edited: the chain fell behind).
 
 The package follows those steps: :mod:`.options` (settings, constants, the transcript as
 tokens), :mod:`.audio` (the audio pass, speech activity, energy edges), :mod:`.chain` (one

@@ -623,10 +623,12 @@ def _fall_back(
     babble the activity engine was 4 s off where the decoder was right.) A run held by a
     confident line on one side only (it begins or ends the speech) is lost too when it is
     *crowded*: half of its lines or more, three at least, lie that far from the activity
-    engine's times and all towards that confident line. With nothing holding its other end
-    the decoder can lay the text on the sound before each line (babble) and leave the rest of
-    the speech to fillers: measured 10.7 s early at the end of a file, each line only shifted,
-    not stretched. Every line of such a run takes the activity engine's times when it has
+    engine's times and all on the same side of them. With nothing holding its other end the
+    decoder can lay the text on the sound before each line (babble) and leave the rest of the
+    speech to fillers: measured 10.7 s early at the end of a file, each line only shifted, not
+    stretched; or, under a transcript with a quarter of its words edited, fall behind and lay
+    the rest of the text ever later, away from that line: 3-21 s late to the end of the file,
+    where the activity engine had every line within 0.8 s. Every line of such a run takes the activity engine's times when it has
     them, else the gap between its neighbours when that holds speech for it
     (``_place_events``), else none. Confident lines are never moved.
     """
@@ -673,14 +675,14 @@ def _crowded(
     out: Sequence[Segment], run: Sequence[int], act: dict[int, tuple[int, int]], before: bool, after: bool
 ) -> bool:
     """A run held on one side only (``before``: a placed line precedes it; ``after``: one
-    follows) whose lines lie far from the activity engine's, all towards that side: see
-    :func:`_fall_back`."""
+    follows) whose lines lie far from the activity engine's, all on the same side of them
+    (towards the held side, or away from it): see :func:`_fall_back`."""
     if before == after:
         return False
     # signed start offsets of the far lines (negative: earlier than the activity engine's)
     far = [out[k].start - act[k][0] for k in run if _far(out[k], act.get(k))]  # type: ignore[operator]
     towards = sum(1 for d in far if (d < 0) == before)
-    return towards == len(far) >= max(3, (len(run) + 1) // 2)
+    return len(far) >= max(3, (len(run) + 1) // 2) and towards in (0, len(far))
 
 
 def _far(s: Segment, ab: tuple[int, int] | None) -> bool:
