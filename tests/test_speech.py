@@ -487,13 +487,15 @@ def test_a_run_crowded_against_its_one_confident_line_falls_back() -> None:
     assert out[0] == segs[0]  # a confident line never moves
     assert [(s.start, s.end, s.confidence) for s in out[1:9]] == [(a, b, 0.0) for a, b in list(act.values())[1:]]
     assert not out[9].placed and stats["prior_fallbacks"] == 9  # past the last placed line: nowhere
-    # the same run drifting away from its confident line, or held on both sides, stays
-    late = {k: (a - 9000, b - 9000) for k, (a, b) in act.items()}
-    assert _fall_back(segs, late, audio, np.ones(5200, dtype=bool), {}) == segs
+    # the same run far on the other side of the activity engine's times (away from its
+    # confident line: a chain that fell behind) is lost too; held on both sides, it stays
+    late = {k: (a - 15_000, b - 15_000) for k, (a, b) in act.items()}
+    assert _crowded(segs, run := list(range(1, 10)), late, True, False)
+    mixed = {k: (a - 15_000, b - 15_000) if k % 2 else (a, b) for k, (a, b) in act.items()}
+    assert not _crowded(segs, run, mixed, True, False)  # far on both sides: not one drift
     held = [*segs, Segment(10, text, segs[0].words, 50_000, 51_000, 0.9)]
     assert _fall_back(held, act, audio, np.ones(5200, dtype=bool), {}) == held
     # fewer than half of the run far (or fewer than three lines) is not crowding
-    run = list(range(1, 10))
     assert _crowded(segs, run, act, True, False)
     assert not _crowded(segs, run, {k: v for k, v in act.items() if k not in (3, 4, 5)}, True, False)
     assert not _crowded(segs, [7, 8], act, True, False)
@@ -501,7 +503,7 @@ def test_a_run_crowded_against_its_one_confident_line_falls_back() -> None:
     mirror = [s.with_times(60_000 - s.end, 60_000 - s.start) for s in reversed(segs)]  # type: ignore[operator]
     m_act = {9 - k: (60_000 - b, 60_000 - a) for k, (a, b) in act.items()}
     assert _crowded(mirror, list(range(0, 9)), m_act, False, True)
-    assert not _crowded(mirror, list(range(0, 9)), m_act, True, False)
+    assert not _crowded(mirror, list(range(0, 9)), m_act, True, True)  # held on both sides
 
 
 def test_drop_blips_drops_short_loud_runs_between_quiet_ones_only() -> None:
