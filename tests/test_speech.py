@@ -681,7 +681,7 @@ def test_a_chain_pushed_late_by_edited_text_takes_the_activity_engines_times(tmp
     # 87 s of the espeak hour under a transcript with a quarter of its words edited: the
     # chain fell behind from the sixth line on and laid the rest of the text ever later (lines
     # 3-18 s late to the end, all unsure); the activity engine, which counts speech and length
-    # only, had them within 0.6 s. A run of unsure lines held on one side only, most of them
+    # only, had them within 0.61 s. A run of unsure lines held on one side only, most of them
     # far from the activity engine's times and all on one side of them, takes those times
     case = json.loads((TESTDATA / "speech" / "edited25.json").read_text())
     wav = tmp_path / "edited25.wav"

@@ -628,9 +628,9 @@ def _fall_back(
     speech to fillers: measured 10.7 s early at the end of a file, each line only shifted, not
     stretched; or, under a transcript with a quarter of its words edited, fall behind and lay
     the rest of the text ever later, away from that line: 3-21 s late to the end of the file,
-    where the activity engine had every line within 0.8 s. Every line of such a run takes the activity engine's times when it has
-    them, else the gap between its neighbours when that holds speech for it
-    (``_place_events``), else none. Confident lines are never moved.
+    where the activity engine had every line within 0.61 s. Every line of such a run takes the
+    activity engine's times when it has them, else the gap between its neighbours when that
+    holds speech for it (``_place_events``), else none. Confident lines are never moved.
     """
     out = list(segs)
     unsure = [s.placed and s.confidence is not None and s.confidence < 0.5 for s in out]
