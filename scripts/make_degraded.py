@@ -102,6 +102,7 @@ import argparse
 import functools
 import json
 import math
+import os
 import subprocess
 import zlib
 from collections.abc import Callable, Sequence
@@ -115,8 +116,9 @@ from make_noisy import pink  # the same pink noise as the first noisy case (scri
 from clipper.media import SAMPLE_RATE, decode_audio, ffmpeg_binary
 
 ROOT = Path(__file__).resolve().parents[1]
-TTS = ROOT.parent / "shared" / "bench" / "tts"
-DATA = ROOT.parent / "shared" / "data"
+SHARED = Path(os.environ.get("CLIPPER_SHARED", ROOT.parent / "shared"))  # as the tests read it
+TTS = SHARED / "bench" / "tts"
+DATA = SHARED / "data"
 SR = SAMPLE_RATE
 FULL = 32768.0
 PEAK = FULL * 10 ** (-1 / 20)  # -1 dBFS

@@ -628,9 +628,13 @@ def _fall_back(
     speech to fillers: measured 10.7 s early at the end of a file, each line only shifted, not
     stretched; or, under a transcript with a quarter of its words edited, fall behind and lay
     the rest of the text ever later, away from that line: 3-21 s late to the end of the file,
-    where the activity engine had every line within 0.61 s. Every line of such a run takes the
-    activity engine's times when it has them, else the gap between its neighbours when that
-    holds speech for it (``_place_events``), else none. Confident lines are never moved.
+    where the activity engine had every line within 0.61 s. With no confident line in the
+    whole file nothing holds a run at all, and one line far from the activity engine's times
+    is enough; where the decoder placed under half of the lines, so is one that engine did
+    not place: under noise louder than the speech the decoder found two words of the first
+    line, 59 s late, and nothing else. Every line of such a run takes the activity engine's
+    times when it has them, else the gap between its neighbours when that holds speech for it
+    (``_place_events``), else none. Confident lines are never moved.
     """
     out = list(segs)
     unsure = [s.placed and s.confidence is not None and s.confidence < 0.5 for s in out]
@@ -654,7 +658,8 @@ def _fall_back(
         # (indices, not slices: the nearest placed line is almost always the run's neighbour)
         lo = next((out[m].end for m in range(i - 1, -1, -1) if out[m].end is not None), None)
         hi = next((out[m].start for m in range(j, len(out)) if out[m].start is not None), None)
-        if any(lost(k) for k in run) or _crowded(out, run, act, lo is not None, hi is not None):
+        thin = 2 * sum(1 for k in range(i, j) if out[k].placed) < j - i
+        if any(lost(k) for k in run) or _crowded(out, run, act, lo is not None, hi is not None, thin):
             log.debug("lost run %d-%d: %s", i, j, [(k, out[k].start, out[k].end, act.get(k)) for k in run])
             lo = lo or 0
             for k in run:
@@ -672,16 +677,23 @@ def _fall_back(
 
 
 def _crowded(
-    out: Sequence[Segment], run: Sequence[int], act: dict[int, tuple[int, int]], before: bool, after: bool
+    out: Sequence[Segment], run: Sequence[int], act: dict[int, tuple[int, int]], before: bool, after: bool,
+    thin: bool = False,
 ) -> bool:
     """A run held on one side only (``before``: a placed line precedes it; ``after``: one
-    follows) whose lines lie far from the activity engine's, all on the same side of them
-    (towards the held side, or away from it): see :func:`_fall_back`."""
-    if before == after:
+    follows), or on neither, whose lines lie far from the activity engine's, all on the same
+    side of them (towards the held side, or away from it): see :func:`_fall_back`."""
+    if before and after:
         return False
     # signed start offsets of the far lines (negative: earlier than the activity engine's)
     far = [out[k].start - act[k][0] for k in run if _far(out[k], act.get(k))]  # type: ignore[operator]
     towards = sum(1 for d in far if (d < 0) == before)
+    if not before and not after:
+        # no line of the file is confident, so nothing holds even one line far from the activity
+        # engine's times; where the decoder placed under half of the lines (``thin``: what it
+        # did place may be chance), not one the activity engine did not place either
+        unsupported = len(far) + (sum(1 for k in run if k not in act) if thin else 0)
+        return unsupported >= max(1, (len(run) + 1) // 2) and towards in (0, len(far))
     return len(far) >= max(3, (len(run) + 1) // 2) and towards in (0, len(far))
 
 
