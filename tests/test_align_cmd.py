@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import SAMPLES
 
 from clipper import alignfile, load_alignment
 from clipper.cli import main
@@ -267,11 +268,10 @@ def test_a_killed_align_leaves_no_temporary_folder_and_no_output(tmp_path: Path)
     # at once and the decoded audio stayed in the temporary folder
     import time
 
-    samples = Path(__file__).resolve().parent.parent / "samples"
     tmp = tmp_path / "tmp"
     tmp.mkdir()
     out = tmp_path / "interview.align.json"
-    cmd = [sys.executable, "-m", "clipper", "align", str(samples / "interview.mp4"), str(samples / "interview.txt"),
+    cmd = [sys.executable, "-m", "clipper", "align", str(SAMPLES / "interview.mp4"), str(SAMPLES / "interview.txt"),
            "-o", str(out), "--engine", "speech", "-q"]  # fmt: skip
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, env={**os.environ, "TMPDIR": str(tmp)})
     deadline = time.monotonic() + 120
@@ -289,9 +289,8 @@ def test_workers_stop_without_a_traceback(tmp_path: Path) -> None:
     # the speech engine's worker pool is stopped with SIGTERM when its work is done; forked
     # workers had inherited the CLI's handler (SIGTERM as Ctrl-C), and each idle one printed
     # a KeyboardInterrupt traceback on a run that otherwise went well
-    samples = Path(__file__).resolve().parent.parent / "samples"
     out = tmp_path / "interview.align.json"
-    cmd = [sys.executable, "-m", "clipper", "align", str(samples / "interview.mp4"), str(samples / "interview.txt"),
+    cmd = [sys.executable, "-m", "clipper", "align", str(SAMPLES / "interview.mp4"), str(SAMPLES / "interview.txt"),
            "-o", str(out), "--engine", "speech", "-j", "2", "-q"]  # fmt: skip
     proc = subprocess.run(cmd, capture_output=True, text=True)
     assert proc.returncode == 0 and out.exists(), proc.stderr
@@ -304,9 +303,8 @@ def test_ctrl_c_stops_a_parallel_run_with_one_line(tmp_path: Path) -> None:
     # nothing said
     import signal
 
-    samples = Path(__file__).resolve().parent.parent / "samples"
     out = tmp_path / "interview.align.json"
-    cmd = [sys.executable, "-m", "clipper", "align", str(samples / "interview.mp4"), str(samples / "interview.txt"),
+    cmd = [sys.executable, "-m", "clipper", "align", str(SAMPLES / "interview.mp4"), str(SAMPLES / "interview.txt"),
            "-o", str(out), "--engine", "speech", "-j", "2"]  # fmt: skip
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, start_new_session=True)
     assert proc.stderr is not None

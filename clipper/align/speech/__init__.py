@@ -103,6 +103,8 @@ from them and lasts far longer than its text takes to say (heavy reverberation),
 the run has a confident line on one side only and half of its lines or more lie that far
 from them, all on one side: towards that line (babble: the text crowded against the line
 that holds it) or away from it (a transcript with words edited: the chain fell behind).
+In a file with no confident line one such far line is enough, and where the decoder placed
+under half of the lines, one the activity engine did not place is unplaced too.
 
 The package follows those steps: :mod:`.options` (settings, constants, the transcript as
 tokens), :mod:`.audio` (the audio pass, speech activity, energy edges), :mod:`.chain` (one

@@ -688,13 +688,14 @@ def _crowded(
     # signed start offsets of the far lines (negative: earlier than the activity engine's)
     far = [out[k].start - act[k][0] for k in run if _far(out[k], act.get(k))]  # type: ignore[operator]
     towards = sum(1 for d in far if (d < 0) == before)
+    off, least = len(far), 3
     if not before and not after:
         # no line of the file is confident, so nothing holds even one line far from the activity
         # engine's times; where the decoder placed under half of the lines (``thin``: what it
         # did place may be chance), not one the activity engine did not place either
-        unsupported = len(far) + (sum(1 for k in run if k not in act) if thin else 0)
-        return unsupported >= max(1, (len(run) + 1) // 2) and towards in (0, len(far))
-    return len(far) >= max(3, (len(run) + 1) // 2) and towards in (0, len(far))
+        off += sum(1 for k in run if k not in act) if thin else 0
+        least = 1
+    return off >= max(least, (len(run) + 1) // 2) and towards in (0, len(far))
 
 
 def _far(s: Segment, ab: tuple[int, int] | None) -> bool:
