@@ -105,6 +105,11 @@ from them, all on one side: towards that line (babble: the text crowded against 
 that holds it) or away from it (a transcript with words edited: the chain fell behind).
 In a file with no confident line one such far line is enough, and where the decoder placed
 under half of the lines, one the activity engine did not place is unplaced too.
+A drift can also hold confident lines: a stretch ending at the last placed line, laid ever
+earlier than the activity engine (three lines or more over 4 s), most of it unsure, with
+over 4 s of speech left after it that no text covers, takes those times whatever the
+confidence of its lines (babble: the text ran out 11 s before the speech did, two lines of
+it confident and 6-12 s early); ever later from the first placed line, likewise.
 
 The package follows those steps: :mod:`.options` (settings, constants, the transcript as
 tokens), :mod:`.audio` (the audio pass, speech activity, energy edges), :mod:`.chain` (one

@@ -397,6 +397,7 @@ def run(request: AlignRequest) -> Alignment:
         speech = _activity(audio.db)
         placed: dict[int, _Placed] = {}
         act_times: dict[int, tuple[int, int]] = {}
+        span = (0, len(audio.db) * FRAME_MS)
         if tokens and len(audio.db):
             parts = _partition(audio, jobs_n, opts.part_ms)
             words = [t.word for t in tokens]
@@ -411,7 +412,7 @@ def run(request: AlignRequest) -> Alignment:
                 if onset or end < len(audio.db):
                     # audio before or after the text: no part holds it, no prior lays text on it
                     parts = [(max(a, onset), min(b, end)) for a, b in parts if b > onset and a < end]
-                    stats["text_span_ms"] = [onset * FRAME_MS, end * FRAME_MS]
+                    stats["text_span_ms"] = list(span := (onset * FRAME_MS, end * FRAME_MS))
             sub = tokens[lo:hi]
             prior = (
                 _activity_prior(request, sub, audio.raw, act_times, onset * FRAME_MS, end * FRAME_MS)
@@ -422,7 +423,7 @@ def run(request: AlignRequest) -> Alignment:
             got = _align_all(audio, speech, sub, extra, opts, parts, jobs_n, request, stats, prior, anchors)
             placed = {k + lo: v for k, v in got.items()}
         out_segs = _assemble(segs, tokens, placed, audio, speech, opts)
-        out_segs = _fall_back(out_segs, act_times, audio, speech, stats)
+        out_segs = _fall_back(out_segs, act_times, audio, speech, stats, span)
     if forced:
         # a transcript recognition did not find: nothing here is confident
         out_segs = [s if s.confidence is None else replace(s, confidence=min(s.confidence, FORCED_CONFIDENCE)) for s in out_segs]
@@ -611,7 +612,8 @@ def _silenced(track: ActivityTrack, from_ms: int, to_ms: int | None) -> Activity
 
 
 def _fall_back(
-    segs: list[Segment], act: dict[int, tuple[int, int]], audio: _Audio, speech: np.ndarray, stats: dict[str, Any]
+    segs: list[Segment], act: dict[int, tuple[int, int]], audio: _Audio, speech: np.ndarray, stats: dict[str, Any],
+    span: tuple[int, int] | None = None,
 ) -> list[Segment]:
     """Where the decoder lost the chain, the activity engine's times, confidence 0.
 
@@ -634,7 +636,18 @@ def _fall_back(
     not place: under noise louder than the speech the decoder found two words of the first
     line, 59 s late, and nothing else. Every line of such a run takes the activity engine's
     times when it has them, else the gap between its neighbours when that holds speech for it
-    (``_place_events``), else none. Confident lines are never moved.
+    (``_place_events``), else none. Confident lines are not moved by those runs.
+
+    They are moved by a *drift* (``_drifts``): a stretch up to the last placed line, laid
+    ever earlier than the activity engine's times, with more than FALLBACK_MS of speech
+    after its last line that no text covers (or ever later from the first placed line, with
+    that speech before it). The text ran out before the speech did, so the chain, not the
+    activity engine, is off; a few lines it matched by chance inside such a stretch may be
+    confident and hold the unsure runs between them: under babble, from the 12th line on,
+    the decoder ran ever earlier up to 13 s and ended 11 s before the speech, with "Right"
+    5.7 s early at 0.68 and the last line 11.6 s early at 0.75. The same drift where the text
+    reaches the end of the speech is kept: under babble the activity engine was 7 s late
+    elsewhere while the decoder was right.
     """
     out = list(segs)
     unsure = [s.placed and s.confidence is not None and s.confidence < 0.5 for s in out]
@@ -655,25 +668,99 @@ def _fall_back(
             assert s.start is not None and s.end is not None
             return _far(s, act.get(k)) and s.end - s.start > GAP_SLACK * 1.25 * 60 * len(s.spoken_text) + 1000
 
-        # (indices, not slices: the nearest placed line is almost always the run's neighbour)
-        lo = next((out[m].end for m in range(i - 1, -1, -1) if out[m].end is not None), None)
-        hi = next((out[m].start for m in range(j, len(out)) if out[m].start is not None), None)
+        lo, hi = _neighbours(out, i, j)
         thin = 2 * sum(1 for k in range(i, j) if out[k].placed) < j - i
         if any(lost(k) for k in run) or _crowded(out, run, act, lo is not None, hi is not None, thin):
             log.debug("lost run %d-%d: %s", i, j, [(k, out[k].start, out[k].end, act.get(k)) for k in run])
-            lo = lo or 0
-            for k in run:
-                s = out[k]
-                a, b = act.get(k, (-1, -1))
-                if k in act and a >= lo and (hi is None or b <= hi) and b - a >= 200:
-                    out[k] = s.with_times(a, b, confidence=0.0, words=_spread(s.words, a, b))
-                    lo = b
-                else:
-                    out[k] = s.with_times(None, None, confidence=None, words=tuple(Word(w.text) for w in s.words))
-                moved += 1
+            moved += _to_prior(out, run, act, lo or 0, hi)
         i = j
+    drifted = 0
+    for a, b in _drifts(out, act, speech, span or (0, len(audio.db) * FRAME_MS)):
+        log.debug("drift %d-%d: %s", a, b, [(k, out[k].start, out[k].end, act.get(k)) for k in range(a, b)])
+        lo, hi = _neighbours(out, a, b)
+        drifted += _to_prior(out, [k for k in range(a, b) if out[k].placed], act, lo or 0, hi)
+    stats["drift_fallbacks"] = drifted
+    moved += drifted
     stats["prior_fallbacks"] = moved
     return _place_events(out, audio, speech) if moved else out
+
+
+def _neighbours(out: Sequence[Segment], i: int, j: int) -> tuple[int | None, int | None]:
+    """The end of the last placed line before ``out[i:j]`` and the start of the first after it."""
+    # (indices, not slices: the nearest placed line is almost always the neighbour)
+    lo = next((out[m].end for m in range(i - 1, -1, -1) if out[m].end is not None), None)
+    hi = next((out[m].start for m in range(j, len(out)) if out[m].start is not None), None)
+    return lo, hi
+
+
+def _to_prior(out: list[Segment], run: Sequence[int], act: dict[int, tuple[int, int]], lo: int, hi: int | None) -> int:
+    """Each line of ``run`` (in order) on the activity engine's times, confidence 0, when
+    it has them and they lie after the previous line's and within [``lo``, ``hi``]; else
+    no times (``_place_events`` then looks for a gap). Returns how many lines it took."""
+    for k in run:
+        s = out[k]
+        a, b = act.get(k, (-1, -1))
+        if k in act and a >= lo and (hi is None or b <= hi) and b - a >= 200:
+            out[k] = s.with_times(a, b, confidence=0.0, words=_spread(s.words, a, b))
+            lo = b
+        else:
+            out[k] = s.with_times(None, None, confidence=None, words=tuple(Word(w.text) for w in s.words))
+    return len(run)
+
+
+def _drifts(
+    out: Sequence[Segment], act: dict[int, tuple[int, int]], speech: np.ndarray, span: tuple[int, int]
+) -> list[tuple[int, int]]:
+    """Stretches [a, b) of lines the decoder laid ever earlier than the activity engine up to
+    the last line it placed, with the speech after that line left to no text (or ever later
+    from the first, with the speech before it left over): see :func:`_fall_back`.
+
+    A stretch is a row of lines more than half :data:`FALLBACK_MS` from the activity
+    engine's times at an edge, their starts all earlier (or all later) than its, with the
+    lines that engine did not place inside and beside the row. It is lost when three of its
+    lines at least lie further than FALLBACK_MS, most of its lines are unsure, and more than
+    FALLBACK_MS of speech inside ``span`` (ms: the part of the media the text covers) lies
+    after its last line (before its first) with no line on it.
+    """
+    on = [k for k, s in enumerate(out) if s.placed and k in act]
+    placed = [k for k, s in enumerate(out) if s.placed]
+    if not on:
+        return []
+    cum = np.concatenate([[0], np.cumsum(speech)])
+
+    def said(a_ms: int, b_ms: int) -> int:
+        """Speech (ms) in [a_ms, b_ms)."""
+        a, b = (min(len(speech), max(0, t // FRAME_MS)) for t in (a_ms, b_ms))
+        return int(cum[max(a, b)] - cum[a]) * FRAME_MS
+
+    def off(k: int) -> int:
+        """Signed start offset from the activity engine's (negative: earlier), 0 within half
+        FALLBACK_MS of its times at both edges."""
+        s = out[k]
+        assert s.start is not None
+        return s.start - act[k][0] if _far(s, act[k], FALLBACK_MS // 2) else 0
+
+    first, last = out[placed[0]], out[placed[-1]]
+    assert first.start is not None and last.end is not None
+    spans = []
+    i = 0
+    while i < len(on):
+        side = off(on[i])
+        j = i + 1
+        while side and j < len(on) and off(on[j]) * side > 0:
+            j += 1
+        a = on[i - 1] + 1 if i else 0
+        b = on[j] if j < len(on) else len(out)
+        lines = [k for k in range(a, b) if out[k].placed]
+        far = sum(1 for k in on[i:j] if _far(out[k], act[k]))
+        sure = sum(1 for k in lines if (out[k].confidence or 0) >= 0.5)
+        if side and far >= 3 and 2 * sure < len(lines):
+            # early up to the last placed line with speech after it no text covers; late from the first
+            end, left = (placed[-1], said(last.end, span[1])) if side < 0 else (placed[0], said(span[0], first.start))
+            if end in lines and left > FALLBACK_MS:
+                spans.append((a, b))
+        i = j
+    return spans
 
 
 def _crowded(
@@ -698,11 +785,11 @@ def _crowded(
     return off >= max(least, (len(run) + 1) // 2) and towards in (0, len(far))
 
 
-def _far(s: Segment, ab: tuple[int, int] | None) -> bool:
-    """A placed line more than :data:`FALLBACK_MS` from the activity engine's times ``ab``
-    at either edge (never, without them)."""
+def _far(s: Segment, ab: tuple[int, int] | None, ms: int = FALLBACK_MS) -> bool:
+    """A placed line more than ``ms`` from the activity engine's times ``ab`` at either edge
+    (never, without them)."""
     assert s.start is not None and s.end is not None
-    return ab is not None and (abs(s.start - ab[0]) > FALLBACK_MS or abs(s.end - ab[1]) > FALLBACK_MS)
+    return ab is not None and (abs(s.start - ab[0]) > ms or abs(s.end - ab[1]) > ms)
 
 
 def _rejoin(job: _PartJob, pl: list[_Placed], start_frame: int) -> tuple[int, int] | None:
