@@ -726,12 +726,10 @@ def _drifts(
     placed = [k for k, s in enumerate(out) if s.placed]
     if not on:
         return []
-    cum = np.concatenate([[0], np.cumsum(speech)])
 
     def said(a_ms: int, b_ms: int) -> int:
         """Speech (ms) in [a_ms, b_ms)."""
-        a, b = (min(len(speech), max(0, t // FRAME_MS)) for t in (a_ms, b_ms))
-        return int(cum[max(a, b)] - cum[a]) * FRAME_MS
+        return int(np.count_nonzero(speech[max(0, a_ms // FRAME_MS) : max(0, b_ms // FRAME_MS)])) * FRAME_MS
 
     def off(k: int) -> int:
         """Signed start offset from the activity engine's (negative: earlier), 0 within half
