@@ -763,20 +763,25 @@ def test_a_chain_pushed_late_by_edited_text_takes_the_activity_engines_times(tmp
     assert not [e for c, e in placed if c >= 0.5 and e > 500]
 
 
-def test_speech_drowned_in_noise_places_no_line_far_off(tmp_path: Path) -> None:
-    # the same case built by scripts/make_degraded.py: the first line used to be placed 59 s
-    # late (unsure) with the other 41 lines unplaced
+def _degraded_case(tmp_path: Path, kind: str, seed: int, name: str) -> tuple[list[str], dict[str, Any], Path]:
+    """One case of ``scripts/make_degraded.py --set kind --seed seed`` (from the espeak
+    benchmark in ``../shared``): its transcript lines, truth and media file."""
     import subprocess
     import sys
 
     shared_path("bench", "tts", "seed_tts_10min.mp4")
-    name = "x_tts_a_noise-5"
     script = Path(__file__).resolve().parents[1] / "scripts" / "make_degraded.py"
-    cmd = [sys.executable, str(script), "--set", "extreme", "--seed", "34", "--only", name, "--out", str(tmp_path)]
+    cmd = [sys.executable, str(script), "--set", kind, "--seed", str(seed), "--only", name, "--out", str(tmp_path)]
     subprocess.run(cmd, check=True, capture_output=True)
     truth = json.loads((tmp_path / f"{name}.truth.json").read_text())
-    lines = (tmp_path / f"{name}.transcript.txt").read_text().splitlines()
-    al = _align(lines, tmp_path / f"{name}.flac")
+    return (tmp_path / f"{name}.transcript.txt").read_text().splitlines(), truth, tmp_path / f"{name}.flac"
+
+
+def test_speech_drowned_in_noise_places_no_line_far_off(tmp_path: Path) -> None:
+    # the same case built by scripts/make_degraded.py: the first line used to be placed 59 s
+    # late (unsure) with the other 41 lines unplaced
+    lines, truth, media = _degraded_case(tmp_path, "extreme", 34, "x_tts_a_noise-5")
+    al = _align(lines, media)
     assert [s.text for s in al.segments] == [t["text"] for t in truth["segments"]]
     placed = [(s, t) for s, t in zip(al.segments, truth["segments"], strict=True) if s.start is not None]
     assert placed, "nothing placed: the case no longer tests the fallback"
@@ -789,17 +794,8 @@ def test_speech_under_babble_drifting_early_places_no_line_confidently_wrong(tmp
     # the case of test_a_drift_to_the_last_line_with_speech_left_over_falls_back, built by
     # scripts/make_degraded.py: two lines used to be confident 5.7 s and 11.6 s early, the last
     # ones up to 13 s early
-    import subprocess
-    import sys
-
-    shared_path("bench", "tts", "seed_tts_10min.mp4")
-    name = "t_tts_c_babble10_cleaned"
-    script = Path(__file__).resolve().parents[1] / "scripts" / "make_degraded.py"
-    cmd = [sys.executable, str(script), "--set", "text", "--seed", "43", "--only", name, "--out", str(tmp_path)]
-    subprocess.run(cmd, check=True, capture_output=True)
-    truth = json.loads((tmp_path / f"{name}.truth.json").read_text())
-    lines = (tmp_path / f"{name}.transcript.txt").read_text().splitlines()
-    al = _align(lines, tmp_path / f"{name}.flac")
+    lines, truth, media = _degraded_case(tmp_path, "text", 43, "t_tts_c_babble10_cleaned")
+    al = _align(lines, media)
     errs = [(s.confidence, max(abs(s.start - t["start"] * 1000), abs(s.end - t["end"] * 1000)))
             for s, t in zip(al.segments, truth["segments"], strict=True) if s.start is not None and s.end is not None]  # fmt: skip
     assert len(errs) >= 35
