@@ -740,12 +740,13 @@ def _drifts(
 
     first, last = out[placed[0]], out[placed[-1]]
     assert first.start is not None and last.end is not None
+    offs = [off(k) for k in on]
     spans = []
     i = 0
     while i < len(on):
-        side = off(on[i])
+        side = offs[i]
         j = i + 1
-        while side and j < len(on) and off(on[j]) * side > 0:
+        while side and j < len(on) and offs[j] * side > 0:
             j += 1
         a = on[i - 1] + 1 if i else 0
         b = on[j] if j < len(on) else len(out)
