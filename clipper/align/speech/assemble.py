@@ -4,6 +4,7 @@ unsure."""
 
 from __future__ import annotations
 
+import bisect
 import logging
 import math
 import multiprocessing as mp
@@ -424,6 +425,7 @@ def run(request: AlignRequest) -> Alignment:
             placed = {k + lo: v for k, v in got.items()}
         out_segs = _assemble(segs, tokens, placed, audio, speech, opts)
         out_segs = _fall_back(out_segs, act_times, audio, speech, stats, span)
+        out_segs = _competing(out_segs, audio.db, stats)
     if forced:
         # a transcript recognition did not find: nothing here is confident
         out_segs = [s if s.confidence is None else replace(s, confidence=min(s.confidence, FORCED_CONFIDENCE)) for s in out_segs]
@@ -597,6 +599,67 @@ def _activity_prior(
         return None
     out = np.interp(np.arange(len(tokens)), np.asarray(known_i), np.asarray(known_t))
     return np.maximum.accumulate(out)
+
+
+#: the pauses looked at around a line (the nearest, by order), and how many it needs
+COMPETE_PAUSES = 8
+COMPETE_MIN_PAUSES = 3
+#: a pause's level swings by this much (dB, the standard deviation of its 50 ms level) ...
+COMPETE_SWING_DB = 2.8
+#: ... and lies within this much (dB) of the line's level (its 80th percentile frame)
+COMPETE_NEAR_DB = 16.0
+#: what a line's confidence is multiplied by under a competing sound
+COMPETE_FACTOR = 0.55
+
+
+def _competing(out: list[Segment], db: np.ndarray, stats: dict[str, Any]) -> list[Segment]:
+    """Lines spoken over a competing sound (other voices, music) lose confidence.
+
+    The pauses between found lines tell what else the recording holds. Around most lines they
+    are silence, room tone or steady noise. Under other voices or music they are loud and
+    their level swings like speech: the decoder can lay a line's first or last words on that
+    sound, and its fit cannot tell (the acoustic model hears words there). On the degraded
+    sets, babble of four voices at 10 dB put 14 of 181 confident lines 0.5-1.7 s off, at
+    confidence up to 0.88, and no per-line evidence set them apart from right lines.
+
+    So a line whose :data:`COMPETE_PAUSES` nearest pauses (each without its 100 ms next to a
+    line) swing by :data:`COMPETE_SWING_DB` or more at the median, and whose own level is at
+    most :data:`COMPETE_NEAR_DB` over the pauses' median level, takes
+    :data:`COMPETE_FACTOR`. A quiet room's breaths and reverb tails swing too, but lie
+    26-37 dB under the speech (``../shared/data``'s Harvard list, RT60 0.5-1 s), and steady
+    noise at 5 dB is near but swings under 1 dB; reverberation of RT60 2 s (15 dB under)
+    counts as competing.
+    """
+    idx = [i for i, s in enumerate(out) if s.start is not None and s.end is not None and s.confidence]
+    pauses: list[tuple[float, float, float]] = []  # (position between lines, swing, level)
+    for p, (i, j) in enumerate(zip(idx, idx[1:], strict=False)):
+        a, b = out[i].end, out[j].start
+        assert a is not None and b is not None
+        g0, g1 = a // FRAME_MS + 10, b // FRAME_MS - 10
+        if g1 - g0 < 20 or g1 > len(db):
+            continue
+        x = db[g0:g1].astype(np.float64)
+        pauses.append((p + 0.5, float(np.std(np.convolve(x, np.ones(5) / 5, mode="valid"))), float(np.median(x))))
+    if len(pauses) < COMPETE_MIN_PAUSES:
+        return out
+    at = [q[0] for q in pauses]
+    res = list(out)
+    n = 0
+    for p, i in enumerate(idx):
+        k = bisect.bisect_left(at, p)
+        near = sorted(pauses[max(0, k - COMPETE_PAUSES) : k + COMPETE_PAUSES], key=lambda q: abs(q[0] - p))[:COMPETE_PAUSES]
+        s = out[i]
+        assert s.start is not None and s.end is not None and s.confidence is not None
+        a = s.start // FRAME_MS
+        line = db[a : max(a + 1, s.end // FRAME_MS)]
+        if not line.size or float(np.median([q[1] for q in near])) < COMPETE_SWING_DB:
+            continue
+        if float(np.percentile(line, 80)) - float(np.median([q[2] for q in near])) > COMPETE_NEAR_DB:
+            continue
+        res[i] = replace(s, confidence=round(s.confidence * COMPETE_FACTOR, 3))
+        n += 1
+    stats["competing"] = n
+    return res
 
 
 def _silenced(track: ActivityTrack, from_ms: int, to_ms: int | None) -> ActivityTrack:
@@ -922,6 +985,7 @@ def _assemble(
         ev["far_first"] = _far_first(words, i0)
         ev["misfit_first"] = not hum and _misfit(words[i0], nph[i0], pace)
         ev["gap_inside"] = _gap_inside(words)
+        ev["squeezed_last"] = len(timed) > 1 and _squeezed(last, nph[i1], pace, phones=SQUEEZED_LAST_PHONES)
         ev["speech_after"] = _speech_after(speech, audio.db, start, end, nxt)
         # an edge word the decoder did not place: the edge stands on the word beside it
         ev["untimed_start"], ev["untimed_end"] = i0 > 0, i1 < len(words) - 1
@@ -936,7 +1000,7 @@ def _assemble(
     return _place_events(out, audio, speech)
 
 
-def _squeezed(w: Word, nphones: int, pace: float, hum: bool = False) -> bool:
+def _squeezed(w: Word, nphones: int, pace: float, hum: bool = False, phones: int | None = None) -> bool:
     """Whether a word of :data:`SQUEEZED_PHONES` or more lasts under :data:`SQUEEZED` of its
     phones at the speaker's ``pace``: the decoder put it on a sliver, where it did not hear
     it. (Shorter words are often said in a few frames: "the" in 70 ms.) A ``hum`` ("Mm")
@@ -946,7 +1010,7 @@ def _squeezed(w: Word, nphones: int, pace: float, hum: bool = False) -> bool:
     assert w.start is not None and w.end is not None
     if hum and w.end - w.start < SLIVER_MS:
         return True
-    return nphones >= SQUEEZED_PHONES and w.end - w.start < SQUEEZED * nphones * pace * FRAME_MS
+    return nphones >= (phones or SQUEEZED_PHONES) and w.end - w.start < SQUEEZED * nphones * pace * FRAME_MS
 
 
 def _gaps(words: Sequence[Word]) -> list[int]:
@@ -1147,6 +1211,9 @@ SLIVER_MS = 30
 #: speaker's pace, was squeezed onto a sliver (below)
 SQUEEZED_PHONES = 4
 SQUEEZED = 0.35
+#: the same for a last word, from three phones: "fudge." on 70 ms, its line's end 1350 ms
+#: early at 0.85 (an edited Harvard list); 4 of some 6900 right confident lines had one
+SQUEEZED_LAST_PHONES = 3
 #: a first word this far (ms) before the next one stands apart from its line
 FAR_FIRST_MS = 600
 #: how far after a line's end (ms) speech no line took is looked for, and how much of it
@@ -1211,6 +1278,11 @@ def _segment_confidence(ev: dict[str, Any]) -> float:
       take (:func:`_speech_after`): the line's last words were left there. A voice slowed to
       0.9 or 0.8 ended "Sichuan, and then" on "and", 530-550 ms early at 0.66-0.70; under
       music at 12 dB a line ended 623 ms early at 0.71. Factor 0.45;
+    - a last word of :data:`SQUEEZED_LAST_PHONES` or more phones squeezed onto a sliver
+      (:func:`_squeezed`): an edited Harvard sentence's "fudge." on 70 ms, its end 1350 ms
+      early at 0.85. Factor 0.45 on the end. (The mirror of :func:`_far_first` at the end
+      caught one more wrong end, but it turned lines of a drift unsure before
+      :func:`_drifts` looked at them, and the drift kept a line 5.8 s early at 0.68);
     - a first word that fits far worse than the run's words on at least half its usual length
       (:func:`_misfit`), not a hum: a cleaned transcript's "Well," on the "Um" the text left
       out, 527 ms early at 0.52; a word nobody said before a line, 630 ms early at 0.62.
@@ -1237,7 +1309,7 @@ def _segment_confidence(ev: dict[str, Any]) -> float:
             or ev.get("misfit_first")):  # fmt: skip
         doubt *= 0.45
     # the end's own doubt, beyond its edge
-    end_doubt = 0.45 if ev.get("sliver_end") or ev.get("untimed_end") else 1.0
+    end_doubt = 0.45 if ev.get("sliver_end") or ev.get("untimed_end") or ev.get("squeezed_last") else 1.0
     if not ev["snap_end"] and ev.get("speech_after", 0) >= SPEECH_AFTER_MS:
         end_doubt = 0.45
     e = min(edge(ev["snap_start"], ev["abut_start"], ev["stretch_start"]) * doubt,
