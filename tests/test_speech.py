@@ -864,8 +864,8 @@ def test_a_last_word_squeezed_onto_a_sliver_leaves_its_line_unsure(tmp_path: Pat
     assert s.confidence is not None and s.end is not None
     last = s.words[-1]
     assert last.start is not None and last.end is not None
-    if last.end - last.start < 100:  # squeezed as measured: the end is not trusted
-        assert s.confidence < 0.5
+    assert last.end - last.start < 100  # squeezed as measured: the end is not trusted
+    assert s.confidence < 0.5
     errs = [(s.confidence, max(abs(s.start - t["start"] * 1000), abs(s.end - t["end"] * 1000)))
             for s, t in zip(al.segments, truth["segments"], strict=True) if s.start is not None and s.end is not None]  # fmt: skip
     assert not [e for c, e in errs if c is not None and c >= 0.5 and e > 500], errs

@@ -1001,7 +1001,7 @@ def _assemble(
 
 
 def _squeezed(w: Word, nphones: int, pace: float, hum: bool = False, phones: int | None = None) -> bool:
-    """Whether a word of :data:`SQUEEZED_PHONES` or more lasts under :data:`SQUEEZED` of its
+    """Whether a word of :data:`SQUEEZED_PHONES` (or ``phones``) or more lasts under :data:`SQUEEZED` of its
     phones at the speaker's ``pace``: the decoder put it on a sliver, where it did not hear
     it. (Shorter words are often said in a few frames: "the" in 70 ms.) A ``hum`` ("Mm")
     counts under :data:`SLIVER_MS`: its quiet onset may lie anywhere before (a telephone
@@ -1212,7 +1212,7 @@ SLIVER_MS = 30
 SQUEEZED_PHONES = 4
 SQUEEZED = 0.35
 #: the same for a last word, from three phones: "fudge." on 70 ms, its line's end 1350 ms
-#: early at 0.85 (an edited Harvard list); 4 of some 6900 right confident lines had one
+#: early at 0.85 (an edited Harvard list); 4 of some 9700 right confident lines had one
 SQUEEZED_LAST_PHONES = 3
 #: a first word this far (ms) before the next one stands apart from its line
 FAR_FIRST_MS = 600
