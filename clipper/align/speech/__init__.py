@@ -110,6 +110,10 @@ earlier than the activity engine (three lines or more over 4 s), most of it unsu
 over 4 s of speech left after it that no text covers, takes those times whatever the
 confidence of its lines (babble: the text ran out 11 s before the speech did, two lines of
 it confident and 6-12 s early); ever later from the first placed line, likewise.
+Last, a line whose nearby pauses are loud (within 16 dB of it) and swing like speech was
+spoken over other voices or music, where the decoder can lay an edge on the other sound: it
+keeps its times and takes 0.55 of its confidence (``_competing``; babble put 14 of 181
+confident lines 0.5-1.7 s off, and nothing in the lines themselves told them apart).
 
 The package follows those steps: :mod:`.options` (settings, constants, the transcript as
 tokens), :mod:`.audio` (the audio pass, speech activity, energy edges), :mod:`.chain` (one
