@@ -697,9 +697,14 @@ def _fall_back(
     whole file nothing holds a run at all, and one line far from the activity engine's times
     is enough; where the decoder placed under half of the lines, so is one that engine did
     not place: under noise louder than the speech the decoder found two words of the first
-    line, 59 s late, and nothing else. Every line of such a run takes the activity engine's
-    times when it has them, else the gap between its neighbours when that holds speech for it
-    (``_place_events``), else none. Confident lines are not moved by those runs.
+    line, 59 s late, and nothing else. A line's side is that of its far edge: a line
+    stretched from a right start over the next lines' speech is late. Every line of such a
+    run, the ones the decoder did not place included (they are lost with the chain, not
+    absent: in telephone band the decoder fell 4-21 s behind and ran out of audio ten lines
+    before the text's end, where the activity engine had them all within 0.2 s), takes the
+    activity engine's times when it has them, else the gap between its neighbours when that
+    holds speech for it (``_place_events``), else none. Confident lines are not moved by
+    those runs.
 
     They are moved by a *drift* (``_drifts``): a stretch up to the last placed line, laid
     ever earlier than the activity engine's times, with more than FALLBACK_MS of speech
@@ -735,13 +740,15 @@ def _fall_back(
         thin = 2 * sum(1 for k in range(i, j) if out[k].placed) < j - i
         if any(lost(k) for k in run) or _crowded(out, run, act, lo is not None, hi is not None, thin):
             log.debug("lost run %d-%d: %s", i, j, [(k, out[k].start, out[k].end, act.get(k)) for k in run])
-            moved += _to_prior(out, run, act, lo or 0, hi)
+            # the lines the decoder did not place there are lost with the chain, not absent
+            lost_run = [k for k in range(i, j) if unsure[k] or (out[k].spoken and not out[k].placed)]
+            moved += _to_prior(out, lost_run, act, lo or 0, hi)
         i = j
     drifted = 0
     for a, b in _drifts(out, act, speech, span or (0, len(audio.db) * FRAME_MS)):
         log.debug("drift %d-%d: %s", a, b, [(k, out[k].start, out[k].end, act.get(k)) for k in range(a, b)])
         lo, hi = _neighbours(out, a, b)
-        drifted += _to_prior(out, [k for k in range(a, b) if out[k].placed], act, lo or 0, hi)
+        drifted += _to_prior(out, [k for k in range(a, b) if out[k].spoken or out[k].placed], act, lo or 0, hi)
     stats["drift_fallbacks"] = drifted
     moved += drifted
     stats["prior_fallbacks"] = moved
@@ -834,8 +841,11 @@ def _crowded(
     side of them (towards the held side, or away from it): see :func:`_fall_back`."""
     if before and after:
         return False
-    # signed start offsets of the far lines (negative: earlier than the activity engine's)
-    far = [out[k].start - act[k][0] for k in run if _far(out[k], act.get(k))]  # type: ignore[operator]
+    # signed offsets of the far lines (negative: earlier than the activity engine's), at
+    # the far edge: a line stretched from its right start over the next lines' speech is
+    # late, not early by the 1 ms its start is off (measured: that 1 ms kept a phone-band
+    # run 4-21 s late in place)
+    far = [_side(out[k], act[k]) for k in run if _far(out[k], act.get(k))]
     towards = sum(1 for d in far if (d < 0) == before)
     off, least = len(far), 3
     if not before and not after:
@@ -845,6 +855,13 @@ def _crowded(
         off += sum(1 for k in run if k not in act) if thin else 0
         least = 1
     return off >= max(least, (len(run) + 1) // 2) and towards in (0, len(far))
+
+
+def _side(s: Segment, ab: tuple[int, int], ms: int = FALLBACK_MS) -> int:
+    """Signed offset (ms) of a line from the activity engine's times ``ab``: its start's when
+    that is further than ``ms``, else its end's."""
+    assert s.start is not None and s.end is not None
+    return s.start - ab[0] if abs(s.start - ab[0]) > ms else s.end - ab[1]
 
 
 def _far(s: Segment, ab: tuple[int, int] | None, ms: int = FALLBACK_MS) -> bool:
