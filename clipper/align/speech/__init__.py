@@ -20,7 +20,9 @@ audio, and a single mismatch derails the rest). Instead:
 4. where text and audio part (a paragraph nobody speaks, speech the text lacks, a chain
    that lost its place), the words fit badly: their acoustic score per frame falls far
    below the run's typical score. A block's well-fitting start is committed and the rest
-   left to the next block; a block that fits badly from its start is *relocated*: the
+   left to the next block; a block that fits badly from its start (most of its words, or
+   most of its first 15 when they open with a run of badly fitting ones: speech the text
+   lacks, then text and audio together again later in the block) is *relocated*: the
    badly fitting words before it are taken back, the audio is recognised with a bigram
    language model of the text ahead (built on the spot from the transcript: recognition
    biased to it, nothing downloaded), and the first run of five recognised words in the
@@ -101,10 +103,14 @@ A run of unsure lines (under 0.5) where the decoder lost the chain takes the act
 engine's times instead, at confidence 0 (``_fall_back``): when a line of it lies over 4 s
 from them and lasts far longer than its text takes to say (heavy reverberation), or when
 the run has a confident line on one side only and half of its lines or more lie that far
-from them, all on one side: towards that line (babble: the text crowded against the line
-that holds it) or away from it (a transcript with words edited: the chain fell behind).
-In a file with no confident line one such far line is enough, and where the decoder placed
-under half of the lines, one the activity engine did not place is unplaced too.
+from them, all on one side (a line's side is its far edge's: one stretched from a right
+start is late): towards that line (babble: the text crowded against the line that holds
+it) or away from it (a transcript with words edited: the chain fell behind). In a file
+with no confident line one such far line is enough, and where the decoder placed under
+half of the lines, one the activity engine did not place is unplaced too. The lines the
+decoder did not place inside such a run are lost with the chain, not absent, and take the
+activity engine's times as well (telephone band: the chain fell 4-21 s behind and ran out
+of audio ten lines early; those ten lines had been called absent from the media).
 A drift can also hold confident lines: a stretch ending at the last placed line, laid ever
 earlier than the activity engine (three lines or more over 4 s), most of it unsure, with
 over 4 s of speech left after it that no text covers, takes those times whatever the

@@ -615,6 +615,15 @@ def _align_part(job: _PartJob) -> tuple[list[_Placed], dict[str, int]]:
                 found = found[:k]
                 low = _low_share(found, ref)
                 last_block = False
+            elif k < min(opts.bad_run, len(found)) and opts.relocate_open_words:
+                # one that opens badly: the speech the text lacks is at its start, and the text
+                # fitting again after it would hide it in the whole block's share (measured:
+                # 0.28, its first 15 words 0.93; the next line laid over 8 s of other speech).
+                # Edited text opens badly too, less so (0.67): relocation there lost five lines
+                opening = _low_share(found[: opts.relocate_open_words], ref)
+                log.debug("block at %d ms opens badly: %.2f of its first words, %.2f of all", pos_frame * FRAME_MS, opening, low)
+                if opening > opts.relocate_open_share:
+                    low = max(low, opening)
         if len(ref) >= 30 and low > opts.relocate_low_share:
             # most words fit badly: the text and the audio disagree here (text nobody speaks,
             # speech the text lacks, a lost chain). Take back the words that already fit badly,

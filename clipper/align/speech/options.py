@@ -85,6 +85,10 @@ class SpeechOptions:
     relocate_run: int = 5  # ... and the first run of this many in the text's order says where it is
     relocate_garbage_logp: float = -5.0  # text before that place may follow untranscribed speech at this cost
     bad_run: int = 5  # this many badly fitting words in a row end a block's commit (and open a retry not taken)
+    # a block whose words open with such a run is judged on this many first words: a stretch
+    # of speech the text lacks at its start, then text and audio together again (0: off)
+    relocate_open_words: int = 15
+    relocate_open_share: float = 0.8  # ... and relocated when more of those fit badly than this
     rewind_ms: int = 60_000  # badly fitting words up to this far back are taken back first
     skip_segments: int = 0  # how many lines ahead an unspoken passage may be skipped (0: never)
     skip_logp: float = -60.0  # log-probability of a skip (natural log) ...
