@@ -828,8 +828,7 @@ def test_speech_the_text_lacks_where_a_block_opens_is_relocated_past(tmp_path: P
     # on its opening words, the block is relocated past that speech
     lines, truth, media = _degraded_case(tmp_path, "dev", 62, "tts_e_spoken_extra")
     al = _align(lines, media)
-    errs = [max(abs(s.start - t["start"] * 1000), abs(s.end - t["end"] * 1000))
-            for s, t in zip(al.segments, truth["segments"], strict=True) if s.start is not None and s.end is not None]  # fmt: skip
+    errs = [e for _, e in _line_errors(al, truth)]
     assert len(errs) == len(lines)
     assert max(errs) <= 500, sorted(errs)[-3:]
     assert al.stats["relocations_taken"] >= 1
@@ -851,6 +850,13 @@ def test_a_chain_pushed_late_by_edited_text_takes_the_activity_engines_times(tmp
     assert len(errs) >= 30 and max(errs) <= 1500, sorted(errs)[-5:]
     assert al.stats["prior_fallbacks"] >= 10
     assert not [e for c, e in placed if c >= 0.5 and e > 500]
+
+
+def _line_errors(al: Alignment, truth: dict[str, Any]) -> list[tuple[float | None, float]]:
+    """(confidence, error at the worse edge in ms) of every placed line, against the truth's
+    segments (one a line, in order)."""
+    return [(s.confidence, max(abs(s.start - t["start"] * 1000), abs(s.end - t["end"] * 1000)))
+            for s, t in zip(al.segments, truth["segments"], strict=True) if s.start is not None and s.end is not None]  # fmt: skip
 
 
 def _degraded_case(tmp_path: Path, kind: str, seed: int, name: str) -> tuple[list[str], dict[str, Any], Path]:
@@ -892,8 +898,7 @@ def test_a_chain_that_fell_behind_in_telephone_band_is_laid_on_the_activity_engi
     # unplaced; now every line is placed, none more than 2 s off, none confidently wrong
     lines, truth, media = _degraded_case(tmp_path, "text", 63, "t_tts_e_phone_edited10")
     al = _align(lines, media)
-    errs = [(s.confidence, max(abs(s.start - t["start"] * 1000), abs(s.end - t["end"] * 1000)))
-            for s, t in zip(al.segments, truth["segments"], strict=True) if s.start is not None and s.end is not None]  # fmt: skip
+    errs = _line_errors(al, truth)
     assert len(errs) == len(lines)
     assert max(e for _, e in errs) <= 2000, errs
     assert not [e for c, e in errs if c is not None and c >= 0.5 and e > 500], errs
@@ -906,8 +911,7 @@ def test_speech_under_babble_drifting_early_places_no_line_confidently_wrong(tmp
     # ones up to 13 s early
     lines, truth, media = _degraded_case(tmp_path, "text", 43, "t_tts_c_babble10_cleaned")
     al = _align(lines, media)
-    errs = [(s.confidence, max(abs(s.start - t["start"] * 1000), abs(s.end - t["end"] * 1000)))
-            for s, t in zip(al.segments, truth["segments"], strict=True) if s.start is not None and s.end is not None]  # fmt: skip
+    errs = _line_errors(al, truth)
     assert len(errs) >= 35
     assert not [e for c, e in errs if c is not None and c >= 0.5 and e > 500], errs
     assert max(e for _, e in errs) <= 2500, sorted(e for _, e in errs)[-5:]
@@ -919,8 +923,7 @@ def test_speech_under_other_voices_is_not_confident_where_their_words_took_an_ed
     # 0.52-0.88; the pauses between lines hold those voices, so the lines lose confidence
     lines, truth, media = _degraded_case(tmp_path, "text", 53, "t_tts_c_babble10_cleaned")
     al = _align(lines, media)
-    errs = [(s.confidence, max(abs(s.start - t["start"] * 1000), abs(s.end - t["end"] * 1000)))
-            for s, t in zip(al.segments, truth["segments"], strict=True) if s.start is not None and s.end is not None]  # fmt: skip
+    errs = _line_errors(al, truth)
     assert len(errs) == len(lines)
     assert not [e for c, e in errs if c is not None and c >= 0.5 and e > 500], errs
     assert al.stats["competing"] >= 30
@@ -941,8 +944,7 @@ def test_a_last_word_squeezed_onto_a_sliver_leaves_its_line_unsure(tmp_path: Pat
     assert last.start is not None and last.end is not None
     assert last.end - last.start < 100  # squeezed as measured: the end is not trusted
     assert s.confidence < 0.5
-    errs = [(s.confidence, max(abs(s.start - t["start"] * 1000), abs(s.end - t["end"] * 1000)))
-            for s, t in zip(al.segments, truth["segments"], strict=True) if s.start is not None and s.end is not None]  # fmt: skip
+    errs = _line_errors(al, truth)
     assert not [e for c, e in errs if c is not None and c >= 0.5 and e > 500], errs
 
 
