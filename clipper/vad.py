@@ -10,7 +10,8 @@ Stable API (other engines use it; add, do not rename):
 
 - ``frame_activity(path, *, frame_ms=10, mode=2, gate_db=10.0, jobs=1, start=None,
   duration=None, progress=None) -> ActivityTrack``: decode and analyse a media file
-  (``jobs`` > 1 decodes pieces in parallel processes).
+  (``jobs`` > 1 decodes its pieces in parallel processes; the pieces, and so the result,
+  are the same for any ``jobs``).
 - ``activity_from_samples(samples, *, frame_ms=10, mode=2, gate_db=10.0) -> ActivityTrack``:
   the same from int16 samples already in memory (16 kHz mono).
 - ``activity_from_raw(raw, *, frame_ms=10, mode=2, gate_db=10.0, jobs=1, progress=None)``:
@@ -45,6 +46,7 @@ import math
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
@@ -304,14 +306,20 @@ def _finish(piece: _Piece, frame_ms: int, gate_db: float, offset: int) -> Activi
 
 
 def activity_from_samples(samples: np.ndarray, *, frame_ms: int = 10, mode: int = 2, gate_db: float = 10.0, offset: int = 0) -> ActivityTrack:
-    """Activity of 16 kHz mono int16 ``samples`` already in memory (tests, short clips)."""
+    """Activity of 16 kHz mono int16 ``samples`` already in memory (tests, short clips), in
+    the same pieces as the other entry points (:func:`_piece_bounds`): the same flags."""
     _check(frame_ms, mode)
     x = np.asarray(samples)
     if x.dtype != np.int16:
         x = np.clip(np.rint(x), -32768, 32767).astype(np.int16)
-    step = SAMPLE_RATE * 30
-    piece = _analyse_chunks((x[i : i + step] for i in range(0, x.shape[0], step)), frame_ms, mode)
-    return _finish(piece, frame_ms, gate_db, offset)
+    step, bounds = _piece_bounds(x.shape[0] // _SPMS)
+
+    def worker(k: int, *_: Any) -> _Piece:
+        a = bounds[k] * _SPMS
+        b = x.shape[0] if k == len(bounds) - 1 else a + step * _SPMS
+        return _analyse_chunks((x[i : min(i + SAMPLE_RATE * 30, b)] for i in range(a, b, SAMPLE_RATE * 30)), frame_ms, mode)
+
+    return _finish(_run_pieces(worker, range(len(bounds)), 1, step, x.shape[0] // _SPMS, frame_ms, None), frame_ms, gate_db, offset)
 
 
 def _check(frame_ms: int, mode: int) -> None:
@@ -321,11 +329,11 @@ def _check(frame_ms: int, mode: int) -> None:
         raise InputError(f"VAD mode must be 0-3, got {mode}")
 
 
-def _piece_worker(args: tuple[str, int, int | None, int, int, int]) -> _Piece:
+def _piece_worker(args: tuple[str, int, int | None, int, int, int], progress: ProgressFn | None = None, total_ms: int = 0) -> _Piece:
     from .media import iter_audio
 
     path, start, dur, frame_ms, mode, track = args
-    return _analyse_chunks(iter_audio(path, start=start or None, duration=dur, track=track), frame_ms, mode)
+    return _analyse_chunks(iter_audio(path, start=start or None, duration=dur, track=track), frame_ms, mode, progress, total_ms)
 
 
 def frame_activity(
@@ -347,8 +355,9 @@ def frame_activity(
         frame_ms: webrtcvad frame (10, 20 or 30 ms).
         mode: webrtcvad aggressiveness 0-3 (2: a balance that keeps soft speech).
         gate_db: most the frame level must exceed the local noise floor to count as speech.
-        jobs: processes decoding pieces in parallel (needs the media's duration: given as
-            ``media_duration`` or probed).
+        jobs: processes decoding pieces in parallel. The pieces (:func:`_piece_bounds`, cut
+            by the media's duration: given as ``media_duration`` or probed) are the same for
+            any ``jobs``, and so is the result.
         start, duration: analyse only that stretch (ms); times stay media times.
         progress: ``(label, done_ms, total_ms)`` callback.
 
@@ -360,10 +369,6 @@ def frame_activity(
     _check(frame_ms, mode)
     src, track = audio_source(path)
     offset = start or 0
-    if jobs <= 1:
-        total = duration or media_duration or 0
-        piece = _analyse_chunks(iter_audio(path, start=start, duration=duration), frame_ms, mode, progress, total)
-        return _finish(piece, frame_ms, gate_db, offset)
     to_end = duration is None
     if duration is None:
         full = media_duration if media_duration is not None else probe(src).duration
@@ -373,7 +378,7 @@ def frame_activity(
         return _finish(piece, frame_ms, gate_db, offset)
     # pieces of whole seconds so frames line up; the last piece of a whole-file run reads to
     # the end (containers often hold a few ms more than their stated duration)
-    step, bounds = _piece_bounds(duration, jobs)
+    step, bounds = _piece_bounds(duration)
     tasks: list[tuple[str, int, int | None, int, int, int]] = []
     for k, a in enumerate(bounds):
         last = k == len(bounds) - 1
@@ -400,14 +405,9 @@ def activity_from_raw(
     if n == 0:
         return activity_from_samples(np.zeros(0, dtype=np.int16), frame_ms=frame_ms, mode=mode, gate_db=gate_db)
     duration = n // _SPMS
-    step, bounds = _piece_bounds(max(1, duration), jobs)
-    if jobs <= 1 or len(bounds) == 1:
-        # here, in one pass (a daemonic process, a Dask worker's, may not start others)
-        piece = _raw_piece_worker((os.fspath(raw), 0, None, frame_ms, mode), progress, duration)
-    else:
-        tasks = [(os.fspath(raw), a, None if k == len(bounds) - 1 else step, frame_ms, mode) for k, a in enumerate(bounds)]
-        piece = _run_pieces(_raw_piece_worker, tasks, jobs, step, duration, frame_ms, progress)
-    return _finish(piece, frame_ms, gate_db, 0)
+    step, bounds = _piece_bounds(duration)
+    tasks = [(os.fspath(raw), a, None if k == len(bounds) - 1 else step, frame_ms, mode) for k, a in enumerate(bounds)]
+    return _finish(_run_pieces(_raw_piece_worker, tasks, jobs, step, duration, frame_ms, progress), frame_ms, gate_db, 0)
 
 
 def _raw_piece_worker(args: tuple[str, int, int | None, int, int], progress: ProgressFn | None = None, total_ms: int = 0) -> _Piece:
@@ -429,30 +429,45 @@ def _raw_piece_worker(args: tuple[str, int, int | None, int, int], progress: Pro
     return _analyse_chunks(chunks(), frame_ms, mode, progress, total_ms)
 
 
-def _piece_bounds(duration: int, jobs: int) -> tuple[int, list[int]]:
-    """Piece length (whole seconds, so frames line up) and piece starts (ms) for ``jobs``."""
-    n_pieces = max(1, min(jobs * 4, duration // 60_000 or 1))
-    step = max(1000, (duration // n_pieces) // 1000 * 1000)
-    return step, list(range(0, duration, step))
+#: the activity pass is cut into at most this many pieces of at least :data:`PIECE_MIN_MS`,
+#: whatever the number of workers: webrtcvad adapts to what it has heard, so a piece's flags
+#: depend on where it starts, and pieces that followed ``--jobs`` gave another result for each
+#: (a 89 s music-bed case: 0 lines laid on the activity engine's times with 2 workers, 8 with 1)
+PIECES = 8
+PIECE_MIN_MS = 60_000
+
+
+def _piece_bounds(duration: int) -> tuple[int, list[int]]:
+    """Piece length (whole seconds, so frames line up) and piece starts (ms) of ``duration``
+    ms of audio; the last piece runs to the end (the remainder joins it: a piece of a few
+    hundred ms starts a detector that has heard nothing)."""
+    n = max(1, min(PIECES, duration // PIECE_MIN_MS))
+    step = max(1000, duration // n // 1000 * 1000)
+    n = max(1, min(n, duration // step))
+    return step, [k * step for k in range(n)]
 
 
 def _run_pieces(
-    worker: Callable[[Any], _Piece], tasks: Sequence[Any], jobs: int, step: int, duration: int, frame_ms: int,
+    worker: Callable[..., _Piece], tasks: Sequence[Any], jobs: int, step: int, duration: int, frame_ms: int,
     progress: ProgressFn | None,
 ) -> _Piece:  # fmt: skip
-    """Analyse pieces in ``jobs`` processes and join them (each but the last fitted to its frames)."""
+    """Analyse pieces in ``jobs`` processes, or here with one (a daemonic process, a Dask
+    worker's, may not start others), and join them (each but the last fitted to its frames)."""
+    if len(tasks) == 1:
+        return worker(tasks[0], progress, duration)  # progress as it goes
     parts: list[_Piece] = []
-    with ProcessPoolExecutor(max_workers=jobs) as ex:
-        done_ms = 0
-        for k, piece in enumerate(ex.map(worker, tasks)):
-            last = k == len(tasks) - 1
-            if not last:  # a piece decoded a hair long or short: cut or pad to its frames
-                want = step // frame_ms
-                piece = _fit(piece, want, frame_ms)
+    with ExitStack() as stack:
+        if jobs > 1:
+            ex = stack.enter_context(ProcessPoolExecutor(max_workers=min(jobs, len(tasks))))
+            done: Iterable[_Piece] = ex.map(worker, tasks)
+        else:
+            done = map(worker, tasks)
+        for k, piece in enumerate(done):
+            if k < len(tasks) - 1:  # a piece decoded a hair long or short: cut or pad to its frames
+                piece = _fit(piece, step // frame_ms, frame_ms)
             parts.append(piece)
-            done_ms += step
             if progress is not None:
-                progress("speech activity", min(done_ms, duration), duration)
+                progress("speech activity", min((k + 1) * step, duration), duration)
     merged = _Piece(
         np.concatenate([p.vad for p in parts]),
         np.concatenate([p.energy for p in parts]),

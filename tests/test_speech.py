@@ -543,6 +543,47 @@ def test_a_run_stretched_from_a_right_start_is_late_and_takes_its_unplaced_lines
     assert stats["prior_fallbacks"] == 29
 
 
+def test_a_run_the_activity_engine_laid_short_of_the_speech_s_end_keeps_the_decoder_s_times() -> None:
+    # espeak under a music bed at 8 dB (validation set --seed 12, val_tts_g_music8), as
+    # measured: the activity engine laid the last eight lines 4.2-5.2 s early and left the
+    # last 4.3 s of speech to no text; the decoder had them 0.02-1.15 s off, unsure, late of
+    # the activity engine's: a crowded run at the text's end, which fell back to those times
+    from clipper.align.speech.assemble import _Audio, _crowded, _fall_back, _text_short
+    from clipper.model import Segment, Word
+
+    dec = [(71000, 73867, 0.887), (74600, 75193, 0.783), (75760, 76349, 0.326), (76860, 77610, 0.275),
+           (77610, 80690, 0.165), (80690, 81440, 0.204), (82130, 82850, 0.084), (83090, 86070, 0.342),
+           (86070, 86300, 0.396), (86300, 86838, 0.218)]
+    act = {2: (71012, 71886), 3: (71920, 72555), 4: (72640, 75266), 5: (75611, 76446), 6: (76889, 77776),
+           7: (77943, 81444), 8: (82101, 82656), 9: (82940, 83696)}
+    # the speech engine's speech frames (10 ms) from 82 s to the end of the file
+    runs = [(8215, 8258), (8259, 8261), (8312, 8326), (8335, 8345), (8346, 8365), (8371, 8408), (8415, 8444),
+            (8445, 8447), (8448, 8450), (8451, 8452), (8454, 8455), (8457, 8477), (8478, 8522), (8524, 8525),
+            (8542, 8545), (8546, 8569), (8570, 8595), (8598, 8599), (8600, 8605), (8606, 8607), (8609, 8611),
+            (8612, 8613), (8614, 8615), (8616, 8618), (8619, 8621), (8622, 8623), (8625, 8626), (8628, 8629),
+            (8630, 8672), (8673, 8677), (8678, 8679), (8680, 8681), (8682, 8684), (8732, 8744), (8761, 8762),
+            (8764, 8799)]  # fmt: skip
+    speech = np.zeros(8868, dtype=bool)
+    for a, b in runs:
+        speech[a:b] = True
+    text = "and for the first time I felt"
+    words = tuple(Word(w) for w in text.split())
+    segs = [Segment(k, text, words, a, b, c) for k, (a, b, c) in enumerate(dec)]
+    run = list(range(2, 10))
+    assert _crowded(segs, run, act, True, False)
+    assert _text_short(segs, range(2, 10), act, speech, (0, 88_680), False, True)
+    audio = _Audio("", 88_680 * 16, np.full(8868, -20.0, dtype=np.float32))
+    stats: dict[str, int] = {}
+    assert _fall_back(segs, act, audio, speech, stats) == segs and stats["prior_fallbacks"] == 0
+    # the same run where the speech ends with the activity engine's last line falls back (as
+    # it did: lines 5-9 on the activity engine's times, 2-4 unplaced, theirs being before line 1's end)
+    speech[8370:] = False
+    out = _fall_back(segs, act, audio, speech, stats)
+    assert [s.confidence for s in out[2:]] == [0.0] * 8
+    assert [(s.start, s.end) for s in out[5:]] == [act[k] for k in range(5, 10)]
+    assert [s.start for s in out[2:5]] == [None] * 3
+
+
 def test_a_far_line_with_nothing_confident_in_the_file_falls_back() -> None:
     # espeak under pink noise 5 dB louder than the speech (extreme set, --seed 34): recognition
     # heard 3 words, the decoder found 2 words of the first line at 60.1 s (truth 0.9-2.5 s,
@@ -963,7 +1004,7 @@ def test_more_parts_than_workers_chain_without_loss(tts_cut: tuple[Path, list[di
     assert max(starts + ends) <= 500
 
 
-def test_partition_gives_each_worker_equal_parts_no_longer_than_asked() -> None:
+def test_partition_gives_equal_parts_no_longer_than_asked_whatever_the_workers() -> None:
     from clipper.align.speech.assemble import _partition
     from clipper.align.speech.audio import _Audio
 
@@ -977,13 +1018,27 @@ def test_partition_gives_each_worker_equal_parts_no_longer_than_asked() -> None:
         assert all(a[1] == b[0] for a, b in zip(parts, parts[1:], strict=False))
         return [b - a for a, b in parts]
 
-    assert _partition(audio, 1, 1_800_000) == [(0, len(db))]
-    lens = check(_partition(audio, 2, 1_800_000))  # 2 h: 4 half-hour parts, 2 a worker
+    lens = check(_partition(audio, 1_800_000))  # 2 h: 4 half-hour parts
     assert len(lens) == 4 and max(abs(n - len(db) / 4) for n in lens) <= 2000  # cuts move 10 s at most
-    assert len(check(_partition(audio, 2, 3 * 3_600_000))) == 2  # never fewer than the workers
-    assert len(check(_partition(audio, 3, 1_800_000))) == 6
-    longer = _Audio("unused", 0, np.concatenate([db, db[:100]]))  # a second over: 3 a worker
-    assert len(_partition(longer, 2, 1_800_000)) == 6
+    assert len(check(_partition(audio, 3 * 3_600_000))) == 2  # an even number: 2 workers share equally
+    assert len(check(_partition(audio, 600_000))) == 12
+    longer = _Audio("unused", 0, np.concatenate([db, db[:100]]))  # a second over: 6 parts
+    assert len(_partition(longer, 1_800_000)) == 6
+    short = _Audio("unused", 0, db[:11_999])  # under two minutes: one part
+    assert _partition(short, 1_800_000) == [(0, 11_999)]
+
+
+def test_the_times_do_not_depend_on_the_number_of_workers(tts_cut: tuple[Path, list[dict]]) -> None:
+    # parts and activity pieces are cut by the audio's length alone: one worker and three
+    # give the same times, word for word, on a file long enough for both to be cut
+    wav, truth = tts_cut
+    tr = parse("\n".join(t["text"] for t in truth[:98]) + "\n", "plain", segmentation="lines")
+    got = []
+    for jobs in (1, 3):
+        al = align(AlignRequest(tr, probe(wav), jobs=jobs), "speech")
+        assert al.stats["parts"] == 2
+        got.append([(s.start, s.end, s.confidence, [(w.start, w.end) for w in s.words or ()]) for s in al.segments])
+    assert got[0] == got[1]
 
 
 def test_locate_recognises_where_the_audio_is_in_the_text(tmp_path: Path) -> None:

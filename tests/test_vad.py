@@ -106,8 +106,8 @@ def test_streamed_decode_matches_in_memory(tmp_path) -> None:
 
 
 def test_raw_file_matches_in_memory(tmp_path) -> None:
-    """activity_from_raw (the speech engine's decoded copy) equals the in-memory analysis:
-    one piece exactly, and pieces in two processes (a 3-minute file: 3 pieces) region for region."""
+    """activity_from_raw (the speech engine's decoded copy) equals the in-memory analysis,
+    and its pieces (a 3-minute file: 3) are the same in one process or two: the same flags."""
     x, _ = build(LAYOUT * 3)
     raw = tmp_path / "x.s16"
     raw.write_bytes(x.tobytes())
@@ -118,16 +118,27 @@ def test_raw_file_matches_in_memory(tmp_path) -> None:
     long = np.tile(x, -(-180 * SR // len(x)))[: 180 * SR]
     raw.write_bytes(long.tobytes())
     said: list[int] = []
-    whole = vad.activity_from_raw(raw, progress=lambda label, done, total: said.append(done))  # one pass here
-    assert np.array_equal(whole.speech, vad.activity_from_samples(long).speech)
-    assert said == [30_000 * k for k in range(1, 7)]
-    seen: list[int] = []
-    two = vad.activity_from_raw(raw, jobs=2, progress=lambda label, done, total: seen.append(done))
+    whole = vad.activity_from_raw(raw, progress=lambda label, done, total: said.append(done))
     ref = vad.activity_from_samples(long)
-    assert two.frames == ref.frames and len(seen) == 3
-    assert [(r.start, r.end) for r in vad.speech_regions(two)] == [(r.start, r.end) for r in vad.speech_regions(ref)]
+    assert said == [60_000, 120_000, 180_000]
+    two = vad.activity_from_raw(raw, jobs=2)
+    for got in (whole, two):
+        assert got.frames == ref.frames
+        assert np.array_equal(got.vad, ref.vad) and np.array_equal(got.speech, ref.speech)
+        assert np.array_equal(got.energy, ref.energy) and np.array_equal(got.fine, ref.fine)
     (tmp_path / "empty.s16").write_bytes(b"")
     assert vad.activity_from_raw(tmp_path / "empty.s16").frames == 0
+
+
+def test_pieces_follow_the_length_not_the_workers() -> None:
+    # at most 8 pieces of at least a minute, whole seconds, the remainder in the last piece:
+    # an 88.7 s file is one piece (two workers made it 88 s and a 0.7 s stub)
+    assert vad._piece_bounds(88_678) == (88_000, [0])
+    assert vad._piece_bounds(500) == (1000, [0])
+    step, bounds = vad._piece_bounds(598_066)
+    assert (step, len(bounds)) == (74_000, 8) and bounds[-1] == 7 * 74_000
+    step, bounds = vad._piece_bounds(8 * 3_600_000 + 5)
+    assert (step, len(bounds)) == (3_600_000, 8)
 
 
 def test_offsets_use_a_longer_window_in_noise() -> None:

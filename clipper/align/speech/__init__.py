@@ -7,10 +7,11 @@ audio, and a single mismatch derails the rest). Instead:
    energies are kept (memory flat in media length); the ``activity`` engine's times, from
    that file, give every word an expected start (the *prior*: cheap, from speech activity
    and lengths);
-2. the timeline is cut into parts at the quietest spot near equal shares: one a worker
-   while each holds at most ``part_ms`` (30 min), else an equal number a worker, taken in
-   turn, so no worker idles while another finishes; each part enters the text near the
-   prior's word for its first audio;
+2. the timeline is cut into parts at the quietest spot near equal shares: an even number
+   (two workers share equally), each at most ``part_ms`` (30 min), one under two minutes.
+   The cut follows the audio's length, not the number of workers, so ``--jobs`` changes
+   the speed and never the times; workers take parts in turn. Each part enters the text
+   near the prior's word for its first audio;
 3. each worker walks its part in blocks of ~30 s. A block is decoded with a finite-state
    grammar over the next words of the transcript: the entry is the next unplaced word (or,
    at a cost per line, a line start a few lines ahead or behind), the exit is free (the
@@ -105,7 +106,10 @@ from them and lasts far longer than its text takes to say (heavy reverberation),
 the run has a confident line on one side only and half of its lines or more lie that far
 from them, all on one side (a line's side is its far edge's: one stretched from a right
 start is late): towards that line (babble: the text crowded against the line that holds
-it) or away from it (a transcript with words edited: the chain fell behind). In a file
+it) or away from it (a transcript with words edited: the chain fell behind); not when the
+activity engine's times for the run, at the text's free end, leave over 2 s of speech past
+it that the decoder's cover (``_text_short``: under a music bed the activity engine was the
+one 4-5 s off there). In a file
 with no confident line one such far line is enough, and where the decoder placed under
 half of the lines, one the activity engine did not place is unplaced too. The lines the
 decoder did not place inside such a run are lost with the chain, not absent, and take the

@@ -55,14 +55,15 @@ from .options import (
 log = logging.getLogger(__name__)
 
 
-def _partition(audio: _Audio, jobs: int, part_ms: int) -> list[tuple[int, int]]:
-    """Parts of the timeline (frames), cut at the quietest spot near equal shares: one a
-    worker, or a multiple of the workers with none longer than ``part_ms`` (the 8-hour
-    file in two halves left one worker idle 50 s of 366 while the other finished)."""
+def _partition(audio: _Audio, part_ms: int) -> list[tuple[int, int]]:
+    """Parts of the timeline (frames), cut at the quietest spot near equal shares: an even
+    number of them (two workers, the usual machine, get equal shares), none longer than
+    ``part_ms``; one for under two minutes. Not one a worker: the cuts, and so the times,
+    would change with ``--jobs``."""
     n = len(audio.db)
-    if jobs <= 1 or n < 2 * 6000:
+    if n < 2 * 6000:
         return [(0, n)]
-    k = jobs * max(1, -(-n * FRAME_MS // (max(1, part_ms) * jobs)))
+    k = 2 * max(1, -(-n * FRAME_MS // (max(1, part_ms) * 2)))
     parts = []
     lo = 0
     for j in range(1, k):
@@ -400,7 +401,7 @@ def run(request: AlignRequest) -> Alignment:
         act_times: dict[int, tuple[int, int]] = {}
         span = (0, len(audio.db) * FRAME_MS)
         if tokens and len(audio.db):
-            parts = _partition(audio, jobs_n, opts.part_ms)
+            parts = _partition(audio, opts.part_ms)
             words = [t.word for t in tokens]
             extra = _extra_words(lex)
             pr = _run_probe(audio, speech, [p[0] for p in parts[1:]], words, extra, opts, jobs_n, request)
@@ -693,7 +694,10 @@ def _fall_back(
     speech to fillers: measured 10.7 s early at the end of a file, each line only shifted, not
     stretched; or, under a transcript with a quarter of its words edited, fall behind and lay
     the rest of the text ever later, away from that line: 3-21 s late to the end of the file,
-    where the activity engine had every line within 0.61 s. With no confident line in the
+    where the activity engine had every line within 0.61 s. Not where the activity engine
+    is the one short of the speech at that free end (``_text_short``): its times leave more
+    than 2 s of speech past the text's end (or before its start) that the decoder's cover.
+    With no confident line in the
     whole file nothing holds a run at all, and one line far from the activity engine's times
     is enough; where the decoder placed under half of the lines, so is one that engine did
     not place: under noise louder than the speech the decoder found two words of the first
@@ -738,7 +742,11 @@ def _fall_back(
 
         lo, hi = _neighbours(out, i, j)
         thin = 2 * sum(1 for k in range(i, j) if out[k].placed) < j - i
-        if any(lost(k) for k in run) or _crowded(out, run, act, lo is not None, hi is not None, thin):
+        crowded = _crowded(out, run, act, lo is not None, hi is not None, thin)
+        if crowded and _text_short(out, range(i, j), act, speech, span or (0, len(audio.db) * FRAME_MS), lo is None, hi is None):
+            log.debug("run %d-%d: the activity engine leaves speech at the text's free end", i, j)
+            crowded = False
+        if any(lost(k) for k in run) or crowded:
             log.debug("lost run %d-%d: %s", i, j, [(k, out[k].start, out[k].end, act.get(k)) for k in run])
             # the lines the decoder did not place there are lost with the chain, not absent
             lost_run = [k for k in range(i, j) if unsure[k] or (out[k].spoken and not out[k].placed)]
@@ -830,6 +838,36 @@ def _drifts(
                 spans.append((a, b))
         i = j
     return spans
+
+
+def _text_short(
+    out: Sequence[Segment], lines: Sequence[int], act: dict[int, tuple[int, int]], speech: np.ndarray,
+    span: tuple[int, int], free_start: bool, free_end: bool,
+) -> bool:
+    """The activity engine's times for ``lines``, a run at a free end of the text (nothing
+    placed after it, ``free_end``, or before it), leave more than half :data:`FALLBACK_MS` of
+    speech inside ``span`` past that end, where the decoder's leave a quarter of that: the
+    activity engine ran out of text before the speech did (or began it late), so it, not the
+    chain, is off there. Measured: under a music bed at 8 dB it laid the last eight lines
+    4.2-5.2 s early and left the last 4.3 s of speech to no text, where the decoder had them
+    0.02-1.15 s off; a crowded run of lines late of the activity engine's fell back to those.
+    Each side's reach counts every line it placed: the lines the decoder did not place reach
+    the speech's end on the activity engine's times (a chain that fell behind, with speech
+    the text lacks, laid its last lines 16-25 s late and ran out of audio before the rest)."""
+    dec = [k for k in lines if out[k].start is not None and out[k].end is not None]
+    eng = [k for k in lines if k in act]
+    if not dec or not eng:
+        return False
+
+    def said(a_ms: int, b_ms: int) -> int:
+        return int(np.count_nonzero(speech[max(0, a_ms // FRAME_MS) : max(0, b_ms // FRAME_MS)])) * FRAME_MS
+
+    left = []  # (speech the decoder's times leave past the free end, the activity engine's)
+    if free_end:
+        left.append((said(max(out[k].end or 0 for k in dec), span[1]), said(max(act[k][1] for k in eng), span[1])))
+    if free_start:
+        left.append((said(span[0], min(out[k].start or 0 for k in dec)), said(span[0], min(act[k][0] for k in eng))))
+    return any(e > FALLBACK_MS // 2 and 4 * d <= e for d, e in left)
 
 
 def _crowded(
