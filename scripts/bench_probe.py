@@ -68,7 +68,7 @@ def verdict(media: Path, transcript: Path, jobs: int, options: dict[str, Any]) -
     with tempfile.TemporaryDirectory(prefix="bench-probe-") as tmp:
         audio = _read_audio(req.media, tmp, req)  # type: ignore[arg-type]
         speech = _activity(audio.db)
-        parts = A._partition(audio, opts.part_ms)
+        parts = A._partition(audio, jobs, opts.part_ms)
         pr = A._run_probe(audio, speech, [p[0] for p in parts[1:]], words, _extra_words(lex), opts, jobs, req)
         try:
             A._check_match(pr, req, opts, stats)

@@ -127,6 +127,21 @@ def test_units_counts_syllables_words_and_pauses() -> None:
     assert units([]) == 0.0
 
 
+def test_the_times_do_not_depend_on_the_number_of_workers() -> None:
+    # the activity pass is cut into pieces by the media's length alone, and one worker
+    # analyses the same pieces in turn: -j 1 and -j 3 give the same times, line for line
+    # (pieces a worker, with a remainder piece of its own, gave other flags for each)
+    from clipper import media
+    from clipper import read as formats
+    from clipper.align import align
+
+    base = shared_path("bench", "tts")
+    tr = formats.load(base / "seed_tts_10min.transcript.txt", segmentation="lines")
+    info = media.probe(base / "seed_tts_10min.mp4")
+    got = [[(s.start, s.end, s.confidence) for s in align(AlignRequest(tr, media=info, jobs=j), "activity").segments] for j in (1, 3)]
+    assert got[0] == got[1] and sum(a is not None for a, _, _ in got[0]) > 250
+
+
 def test_tts_10min_meets_the_bar() -> None:
     """The real decode path on the 10-minute synthetic-speech benchmark (needs ../shared)."""
     from clipper import media

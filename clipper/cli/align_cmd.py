@@ -76,7 +76,7 @@ def align_command(
     ),
     language: str | None = typer.Option(None, "--language", metavar="LANG", help="Spoken language (e.g. en); default: from the transcript."),
     audio_track: int = typer.Option(0, "--audio-track", metavar="N", help=AUDIO_TRACK_HELP),
-    jobs: int = typer.Option(1, "--jobs", "-j", metavar="N", help="Worker processes an engine may use (speed only: the times are the same for any N)."),
+    jobs: int = typer.Option(1, "--jobs", "-j", metavar="N", help="Worker processes an engine may use."),
     option: list[str] = typer.Option(
         [], "--option", "-O", metavar="KEY=VALUE", help="Engine setting KEY=VALUE (values read as int, float, bool or text); repeatable. A key the engine does not read, or a value of the wrong type, is refused."
     ),

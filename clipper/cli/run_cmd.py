@@ -39,7 +39,7 @@ def run_command(
     mode: str = typer.Option("accurate", "--mode", "-m", metavar="accurate|fast", help="Clip cutting: accurate (re-encode) or fast (stream copy)."),
     handle_before: int = typer.Option(250, "--handle-before", metavar="MS", help="ms kept before a clip's first word."),
     handle_after: int = typer.Option(400, "--handle-after", metavar="MS", help="ms kept after a clip's last word."),
-    jobs: int = typer.Option(1, "--jobs", "-j", metavar="N", help="Worker processes the engine may use (speed only: the times are the same for any N)."),
+    jobs: int = typer.Option(1, "--jobs", "-j", metavar="N", help="Worker processes the engine may use."),
     audio_track: int = typer.Option(0, "--audio-track", metavar="N", help=AUDIO_TRACK_HELP + " Clips keep every track, this one first."),
     option: list[str] = typer.Option([], "--option", "-O", metavar="KEY=VALUE", help="Engine setting KEY=VALUE, as for 'clipper align'; repeatable."),
     outputs: str = typer.Option("all", "--outputs", metavar="LIST", help="What to write: all, or some of alignment,srt,vtt,clips,chapters,edl."),
