@@ -432,7 +432,7 @@ def _raw_piece_worker(args: tuple[str, int, int | None, int, int], progress: Pro
 #: the activity pass is cut into at most this many pieces of at least :data:`PIECE_MIN_MS`,
 #: whatever the number of workers: webrtcvad adapts to what it has heard, so a piece's flags
 #: depend on where it starts, and pieces that followed ``--jobs`` gave another result for each
-#: (a 89 s music-bed case: 0 lines laid on the activity engine's times with 2 workers, 8 with 1)
+#: (an 89 s music-bed case: 0 lines laid on the activity engine's times with 2 workers, 8 with 1)
 PIECES = 8
 PIECE_MIN_MS = 60_000
 
