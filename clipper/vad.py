@@ -443,7 +443,6 @@ def _piece_bounds(duration: int) -> tuple[int, list[int]]:
     hundred ms starts a detector that has heard nothing)."""
     n = max(1, min(PIECES, duration // PIECE_MIN_MS))
     step = max(1000, duration // n // 1000 * 1000)
-    n = max(1, min(n, duration // step))
     return step, [k * step for k in range(n)]
 
 

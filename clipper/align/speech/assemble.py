@@ -792,6 +792,11 @@ def _to_prior(out: list[Segment], run: Sequence[int], act: dict[int, tuple[int, 
     return len(run)
 
 
+def _said(speech: np.ndarray, a_ms: int, b_ms: int) -> int:
+    """Speech (ms) in [a_ms, b_ms) by the speech frames ``speech``."""
+    return int(np.count_nonzero(speech[max(0, a_ms // FRAME_MS) : max(0, b_ms // FRAME_MS)])) * FRAME_MS
+
+
 def _drifts(
     out: Sequence[Segment], act: dict[int, tuple[int, int]], speech: np.ndarray, span: tuple[int, int]
 ) -> list[tuple[int, int]]:
@@ -810,10 +815,6 @@ def _drifts(
     placed = [k for k, s in enumerate(out) if s.placed]
     if not on:
         return []
-
-    def said(a_ms: int, b_ms: int) -> int:
-        """Speech (ms) in [a_ms, b_ms)."""
-        return int(np.count_nonzero(speech[max(0, a_ms // FRAME_MS) : max(0, b_ms // FRAME_MS)])) * FRAME_MS
 
     def off(k: int) -> int:
         """Signed start offset from the activity engine's (negative: earlier), 0 within half
@@ -839,7 +840,7 @@ def _drifts(
         sure = sum(1 for k in lines if (out[k].confidence or 0) >= 0.5)
         if side and far >= 3 and 2 * sure < len(lines):
             # early up to the last placed line with speech after it no text covers; late from the first
-            end, left = (placed[-1], said(last.end, span[1])) if side < 0 else (placed[0], said(span[0], first.start))
+            end, left = (placed[-1], _said(speech, last.end, span[1])) if side < 0 else (placed[0], _said(speech, span[0], first.start))
             if end in lines and left > FALLBACK_MS:
                 spans.append((a, b))
         i = j
@@ -865,14 +866,11 @@ def _text_short(
     if not dec or not eng:
         return False
 
-    def said(a_ms: int, b_ms: int) -> int:
-        return int(np.count_nonzero(speech[max(0, a_ms // FRAME_MS) : max(0, b_ms // FRAME_MS)])) * FRAME_MS
-
     left = []  # (speech the decoder's times leave past the free end, the activity engine's)
     if free_end:
-        left.append((said(max(out[k].end or 0 for k in dec), span[1]), said(max(act[k][1] for k in eng), span[1])))
+        left.append((_said(speech, max(out[k].end or 0 for k in dec), span[1]), _said(speech, max(act[k][1] for k in eng), span[1])))
     if free_start:
-        left.append((said(span[0], min(out[k].start or 0 for k in dec)), said(span[0], min(act[k][0] for k in eng))))
+        left.append((_said(speech, span[0], min(out[k].start or 0 for k in dec)), _said(speech, span[0], min(act[k][0] for k in eng))))
     return any(e > FALLBACK_MS // 2 and 4 * d <= e for d, e in left)
 
 
