@@ -55,21 +55,21 @@ from .options import (
 log = logging.getLogger(__name__)
 
 
-def _partition(audio: _Audio, jobs: int, part_ms: int) -> list[tuple[int, int]]:
-    """Parts of the timeline (frames), cut at the quietest spot near equal shares: one a
-    worker, or a multiple of the workers with none longer than ``part_ms`` (the 8-hour
-    file in two halves left one worker idle 50 s of 366 while the other finished).
+def _partition(audio: _Audio, part_ms: int) -> list[tuple[int, int]]:
+    """Parts of the timeline (frames), cut at the quietest spot near equal shares: an even
+    number of them (two workers, the usual machine, get equal shares), none longer than
+    ``part_ms``; one for under two minutes. Not one a worker: the cuts, and so the times,
+    would change with ``--jobs``.
 
-    The parts follow ``jobs``, so from two minutes on the times can differ with ``--jobs``.
-    Cut by length alone (two from two minutes on, whatever the workers), one worker's run of
-    a 222 s espeak cut with 15 unspoken lines inserted lost the chain after them (lines 1-17 s
-    late, six unplaced), as two workers' runs always had: the blocks fell elsewhere, and the
-    relocation after those lines rewound only to a run of four chance-fitting words, past
-    the next spoken line's start (docs/accuracy.md). One part keeps the measured path."""
+    Tried before and undone while one worker still meant one part: a 222 s espeak cut with
+    15 unspoken lines inserted lost the chain after them in two parts (the relocation kept
+    four chance-fitting words on the next spoken line's audio; ``chain._taken_early`` now
+    takes them back). On eight degraded files of five to six minutes two parts did as well
+    as one or better (docs/accuracy.md)."""
     n = len(audio.db)
-    if jobs <= 1 or n < 2 * 6000:
+    if n < 2 * 6000:
         return [(0, n)]
-    k = jobs * max(1, -(-n * FRAME_MS // (max(1, part_ms) * jobs)))
+    k = 2 * max(1, -(-n * FRAME_MS // (max(1, part_ms) * 2)))
     parts = []
     lo = 0
     for j in range(1, k):
@@ -407,7 +407,7 @@ def run(request: AlignRequest) -> Alignment:
         act_times: dict[int, tuple[int, int]] = {}
         span = (0, len(audio.db) * FRAME_MS)
         if tokens and len(audio.db):
-            parts = _partition(audio, jobs_n, opts.part_ms)
+            parts = _partition(audio, opts.part_ms)
             words = [t.word for t in tokens]
             extra = _extra_words(lex)
             pr = _run_probe(audio, speech, [p[0] for p in parts[1:]], words, extra, opts, jobs_n, request)
@@ -512,7 +512,8 @@ def _align_all(
     stats["blocks"] = sum(r[1]["blocks"] for r in results)
     stats["empty_blocks"] = sum(r[1]["empty_blocks"] for r in results)
     for key in ("resyncs", "relocations", "relocations_taken", "audio_skips", "prior_reentries", "wide_retries",
-                "wide_taken", "garbage_retries", "garbage_taken", "gap_breaks", "skip_retries", "skip_taken"):
+                "wide_taken", "garbage_retries", "garbage_taken", "gap_breaks", "skip_retries", "skip_taken",
+                "rewinds_back"):
         stats[key] = sum(r[1][key] for r in results)
     stats["worker_cpu_s"] = round(sum(r[1]["cpu_ms"] for r in results) / 1000, 2)
     stats["parts"] = len(parts)
@@ -1051,7 +1052,7 @@ def _assemble(
         fit = float(np.mean([w.confidence or 0.0 for w in words])) * len(timed) / len(words)
         prev_fit = fit
         ev.update(fit=fit, z_min=min(zs), z_mean=float(np.mean(zs)), timed=len(timed), pace=pace,
-                  n_first=nph[i0], n_last=nph[i1])  # fmt: skip
+                  n_first=nph[i0], n_last=nph[i1], first_fit=words[i0].confidence, last_fit=words[i1].confidence)  # fmt: skip
         conf = round(_segment_confidence(ev), 3)
         if _FEATURES is not None:
             _FEATURES.append(ev)

@@ -71,7 +71,7 @@ class SpeechOptions:
     """Tuning knobs (``request.options`` keys of the same names override them)."""
 
     block_ms: int = 30_000  # target block length
-    part_ms: int = 1_800_000  # a part holds at most this much audio: long files get more parts than workers, so none idles at the end
+    part_ms: int = 1_800_000  # a part holds at most this much audio (an even number of parts, cut by length alone: the same times for any --jobs); smaller keeps more workers busy
     commit_margin_ms: int = 4_000  # words ending this close to a block's end wait for the next block
     exit_slack: float = 0.6  # extra words beyond the estimate, as a share of it
     exit_slack_min: int = 25
