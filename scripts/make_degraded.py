@@ -41,6 +41,12 @@ edited (10% or 25% of the words: a third each substituted by a word of the seed 
 out, or a word inserted that nobody says). A line's truth spans the spoken words its text still
 holds (a line whose first word was left out starts at its second).
 
+Long set (``--set long``, cases ``long_*``, /tmp/clipper-long/): the other sets' files are under
+two minutes, which the speech engine aligns in one part; these eight are five to six minutes
+(the espeak 10 minutes' 30-390 s, L, and the hour's 1600-1900 s, M) under dev conditions
+(noise 10 and 5 dB, music and babble 10 dB, reverb 0.6 s, phone, an extra paragraph, 10% of
+the words edited), aligned in two parts.
+
 Conditions (dev set). SNR = RMS of the speech inside the scored truth segments over the RMS of the
 added sound over the whole file.
 
@@ -141,6 +147,9 @@ EXCERPTS = {
     "i": ("seed_tts_1h", 1346.0, 77.0),
     "j": ("seed_tts_1h", 1423.0, 72.0),
     "k": ("seed_tts_1h", 1495.0, 82.0),
+    # long set: files over two minutes, which the speech engine aligns in two parts
+    "L": ("seed_tts_10min", 30.0, 360.0),
+    "M": ("seed_tts_1h", 1600.0, 300.0),
 }
 #: real recordings degraded (short names for the case names)
 REAL = {
@@ -1089,11 +1098,31 @@ def text_cases() -> list[Spec]:
     ]
 
 
+#: files of five to six minutes (the other sets' are under two): the speech engine aligns
+#: them in two parts, so its junction and relocation across parts are measured on degraded audio
+LONG = CaseSet("long_", "/tmp/clipper-long", DEV.babble, DEV.splice, DEV.extra_third)
+
+
+def long_cases() -> list[Spec]:
+    s = LONG
+    return [
+        s.case("L", noise(10)),
+        s.case("L", music_bed(10)),
+        s.case("L", babble_bed(10, s.babble)),
+        s.case("L", room(0.6, 0.0)),
+        s.case("L", extra(s.extra_third)),
+        s.case("M", noise(5)),
+        s.case("M", phone(30)),
+        s.case("M", words_edited(0.1)),
+    ]
+
+
 SETS: dict[str, tuple[CaseSet, Callable[[], list[Spec]]]] = {
     "dev": (DEV, dev_cases),
     "validation": (VALIDATION, validation_cases),
     "extreme": (EXTREME, extreme_cases),
     "text": (TEXT, text_cases),
+    "long": (LONG, long_cases),
 }
 
 
@@ -1319,8 +1348,8 @@ def set_of(name: str) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--set", choices=SETS, default="dev",
-                    help="dev (for tuning), validation (held out), extreme (beyond the range: refuse or be unsure) "
-                         "or text (a transcript that differs from the speech word by word)")
+                    help="dev (for tuning), validation (held out), extreme (beyond the range: refuse or be unsure), "
+                         "text (a transcript that differs from the speech word by word) or long (five to six minutes)")
     ap.add_argument("--out", help="output folder (outside the repository; default by --set: "
                     + ", ".join(f"{k} {cs.out}" for k, (cs, _) in SETS.items()) + ")")  # fmt: skip
     ap.add_argument("--seed", type=int, default=7, help="random seed")
