@@ -108,8 +108,8 @@ from them, all on one side (a line's side is its far edge's: one stretched from 
 start is late): towards that line (babble: the text crowded against the line that holds
 it) or away from it (a transcript with words edited: the chain fell behind); not when the
 activity engine's times for the run, at the text's free end, leave over 2 s of speech past
-it that the decoder's cover (``_text_short``: under a music bed the activity engine was the
-one 4-5 s off there). In a file
+it that the decoder's cover, and it placed the run's line at that end too (``_text_short``:
+under a music bed the activity engine was the one 4-5 s off there). In a file
 with no confident line one such far line is enough, and where the decoder placed under
 half of the lines, one the activity engine did not place is unplaced too. The lines the
 decoder did not place inside such a run are lost with the chain, not absent, and take the
