@@ -64,8 +64,8 @@ def _partition(audio: _Audio, part_ms: int) -> list[tuple[int, int]]:
     Tried before and undone while one worker still meant one part: a 222 s espeak cut with
     15 unspoken lines inserted lost the chain after them in two parts (the relocation kept
     four chance-fitting words on the next spoken line's audio; ``chain._taken_early`` now
-    takes them back). On eight degraded files of five to six minutes two parts did as well
-    as one or better (docs/accuracy.md)."""
+    takes them back). On eight degraded files of five to six minutes, two draws, two parts did
+    as well as one within the spread of a draw (docs/accuracy.md)."""
     n = len(audio.db)
     if n < 2 * 6000:
         return [(0, n)]
