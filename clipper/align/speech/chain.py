@@ -318,6 +318,25 @@ def _lines_ahead(job: _PartJob, tok: int, lines: int) -> int:
     return len(job.words)
 
 
+def _whole_lines(job: _PartJob, placed: Sequence[_Placed], k: int, protected: int, tok: int) -> int:
+    """``k`` moved back so that ``placed[:k]`` ends with a whole line (a line is placed whole
+    or not at all); ``tok`` is the next token when ``k`` is past the end."""
+    line0 = _line_start(job, placed[k].tok if k < len(placed) else tok)
+    while k > protected and placed[k - 1].tok >= line0:
+        k -= 1
+    return k
+
+
+def _after(job: _PartJob, placed: Sequence[_Placed], k: int) -> int:
+    """The frame after the last of ``placed[:k]`` (the part's start when there is none)."""
+    return max(job.start_frame, placed[k - 1].end // FRAME_MS + 1) if k else job.start_frame
+
+
+def _say_frames(job: _PartJob, a: int, b: int) -> int:
+    """Frames tokens [a, b) take at the speaking rate."""
+    return int(sum(job.nphones[a:b]) / job.phones_per_s * 100)
+
+
 def _prior_entries(job: _PartJob, at_frame: int, tok: int) -> list[tuple[int, float]]:
     """Entries near the prior's word for this audio, when the chain is far from it."""
     if job.prior is None or tok >= len(job.words):
@@ -366,20 +385,14 @@ def _taken_early(
     chain fell behind and 24 lines came out 1-17 s late."""
     if a_tok <= r_tok or keep_n <= protected:
         return None
-    need = int(sum(job.nphones[a_tok : got[0]]) / job.phones_per_s * 100)  # frames before its recognised word
-    start = r_pos + got[1] - PAD_FRAMES - need
+    start = r_pos + got[1] - PAD_FRAMES - _say_frames(job, a_tok, got[0])  # before its recognised word
     if start > r_pos - EARLY_FRAMES:
         return None
     k = keep_n
     floor = max(start - EARLY_FRAMES, last_reloc + 1) * FRAME_MS
     while k > protected and placed[k - 1].start >= floor:
         k -= 1
-    if k == keep_n:
-        return None
-    line0 = _line_start(job, placed[k].tok)  # a line is placed whole or not at all
-    while k > protected and placed[k - 1].tok >= line0:
-        k -= 1
-    return k
+    return None if k == keep_n else _whole_lines(job, placed, k, protected, a_tok)
 
 
 def _rewind(placed: list[_Placed], ref: Sequence[float], since_ms: int) -> int:
@@ -676,13 +689,11 @@ def _align_part(job: _PartJob) -> tuple[list[_Placed], dict[str, int]]:
             keep_n = _rewind(placed, ref, max(pos_frame * FRAME_MS - opts.rewind_ms, (last_reloc + 1) * FRAME_MS))
             keep_n = max(keep_n, protected)  # words a relocation confirmed are not taken back
             # a line is placed whole or not at all: its first words may sit on the wrong audio
-            line0 = _line_start(job, placed[keep_n].tok if keep_n < len(placed) else tok)
-            while keep_n > protected and placed[keep_n - 1].tok >= line0:
-                keep_n -= 1
+            keep_n = _whole_lines(job, placed, keep_n, protected, tok)
             r_pos, r_tok = pos_frame, tok
             if keep_n < len(placed):
                 r_tok = placed[keep_n].tok
-                r_pos = max(job.start_frame, placed[keep_n - 1].end // FRAME_MS + 1 if keep_n else job.start_frame)
+                r_pos = _after(job, placed, keep_n)
             r_pos = max(r_pos, last_reloc + 1)  # relocations only move forward: the walk ends
             r_end, r_sp, r_x = span(r_pos)
             hi_tok = min(n_tok, _lines_ahead(job, r_tok, opts.relocate_ahead) + len(found) + opts.exit_slack_min)
@@ -711,7 +722,7 @@ def _align_part(job: _PartJob) -> tuple[list[_Placed], dict[str, int]]:
                     # the words kept last lie on the located line's own audio (text nobody
                     # says that fits there by chance): take them back and locate again from
                     # before them, or the line is entered late and the chain falls behind
-                    b_pos = max(job.start_frame, placed[back - 1].end // FRAME_MS + 1 if back else job.start_frame, last_reloc + 1)
+                    b_pos = max(_after(job, placed, back), last_reloc + 1)
                     b_end, _, b_x = span(b_pos)
                     got2, hyp2 = _locate(d, b_x, job, placed[back].tok, hi_tok)
                     log.debug("located line starts before the chain's place: %d kept words taken back, again from %d ms: %s",
@@ -722,7 +733,7 @@ def _align_part(job: _PartJob) -> tuple[list[_Placed], dict[str, int]]:
                         a_tok = _line_start(job, got[0])
                 placed = [p for p in placed[:keep_n] if p.tok < min(a_tok, r_tok)]
                 # the located line starts about this long before its recognised words
-                lead = int(sum(job.nphones[a_tok : got[0]]) / job.phones_per_s * 100) + 50
+                lead = _say_frames(job, a_tok, got[0]) + 50
                 gap_end = max(r_pos, r_pos + got[1] - PAD_FRAMES - lead)
                 if a_tok > r_tok and gap_end - r_pos >= 50:
                     # the text before the located place: spoken in the audio before it, or not at all
