@@ -392,6 +392,30 @@ def test_speech_left_after_an_end_that_found_no_offset_leaves_the_end_unsure() -
     assert _segment_confidence({**ev, "speech_after": 540, "snap_end": True}) == 0.8
 
 
+def test_a_last_word_that_fits_badly_and_runs_long_or_short_of_the_speech_leaves_the_end_unsure() -> None:
+    # edited transcripts (text set, --seed 53): "Be taking the" whose audio goes on with words
+    # the text lacks, "the" stretched over them to 1.37 times its usual length, 539 ms late
+    # at 0.57; "Is young Xie Saining" whose "Saining" (fit 0.257) ended 979 ms early at 0.55
+    # before speech no line took. A short word fitting badly is common on right lines
+    from clipper.align.speech.assemble import (
+        LAST_MISFIT_AFTER_MS,
+        LAST_MISFIT_FIT,
+        LAST_MISFIT_LENGTH,
+        _segment_confidence,
+    )
+
+    ev = _evidence(last_fit=0.257, stretch_end=1.37)
+    assert _segment_confidence(ev) < 0.5
+    assert _segment_confidence({**ev, "stretch_end": LAST_MISFIT_LENGTH - 0.01}) == 0.8
+    assert _segment_confidence({**ev, "last_fit": LAST_MISFIT_FIT}) == 0.8
+    assert _segment_confidence({**ev, "last_fit": None}) == 0.8  # evidence without it (older callers)
+    short = _evidence(last_fit=0.257, snap_end=False, stretch_end=0.26, speech_after=LAST_MISFIT_AFTER_MS)
+    assert _segment_confidence(short) < 0.5
+    assert _segment_confidence({**short, "speech_after": LAST_MISFIT_AFTER_MS - 10}) == 0.8
+    # an offset found where the line ends: what follows is the next sound
+    assert _segment_confidence({**short, "snap_end": True}) == 0.8
+
+
 def test_a_first_word_squeezed_or_far_from_the_next_leaves_the_start_unsure() -> None:
     # 16 kb/s MP3: "Sichuan," (six phones read by rule) put on 141 ms, the line 733 ms late
     # at 0.61; babble: "And I" 630 ms before "think", laid on another voice 869 ms early at 0.87
@@ -995,6 +1019,24 @@ def test_a_last_word_squeezed_onto_a_sliver_leaves_its_line_unsure(tmp_path: Pat
     assert s.confidence < 0.5
     errs = _line_errors(al, truth)
     assert not [e for c, e in errs if c is not None and c >= 0.5 and e > 500], errs
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "others"), [("t_tts_l_edited25", "Be taking the", 0), ("t_tts_a_noise10_edited10", "Is young Xie Saining", 1)]
+)
+def test_an_edited_line_whose_last_word_fits_badly_is_not_confident(tmp_path: Path, name: str, text: str, others: int) -> None:
+    # edited transcripts (text set, --seed 53): the line's end was 539 ms late at 0.57 ("the"
+    # stretched over words the text lacks) and 979 ms early at 0.55 ("Saining" short of the
+    # speech after it); their last words fit at 0.26. The times stay: only the confidence moves.
+    # Left (``others``): the line after "Saining" starts on its tail, 859 ms early at 0.51
+    lines, truth, media = _degraded_case(tmp_path, "text", 53, name)
+    al = _align(lines, media)
+    s = next(s for s in al.segments if s.text == text)
+    t = next(t for t in truth["segments"] if t["text"] == text)
+    assert s.end is not None and abs(s.end - t["end"] * 1000) > 500  # the end is still off
+    assert s.confidence is not None and s.confidence < 0.5
+    errs = _line_errors(al, truth)
+    assert len([e for c, e in errs if c is not None and c >= 0.5 and e > 500]) <= others, errs
 
 
 def test_more_parts_than_workers_chain_without_loss(tts_cut: tuple[Path, list[dict]]) -> None:
