@@ -408,7 +408,7 @@ def test_a_last_word_that_fits_badly_leaves_the_end_and_a_start_on_its_heels_uns
     assert _segment_confidence(ev) < 0.5
     assert _segment_confidence({**ev, "stretch_end": LAST_MISFIT_LENGTH - 0.01}) == 0.8
     assert _segment_confidence({**ev, "last_fit": LAST_MISFIT_FIT}) == 0.8
-    assert _segment_confidence({**ev, "last_fit": None}) == 0.8  # evidence without it (older callers)
+    assert _segment_confidence({**ev, "last_fit": None}) == 0.8  # evidence without the edge words' fits
     short = _evidence(last_fit=0.257, snap_end=False, stretch_end=0.26, speech_after=LAST_MISFIT_AFTER_MS)
     assert _segment_confidence(short) < 0.5
     assert _segment_confidence({**short, "speech_after": LAST_MISFIT_AFTER_MS - 10}) == 0.8
