@@ -950,8 +950,7 @@ def _assemble(
         t = tokens[ti]
         by_word.setdefault((t.seg, t.idx), []).append((ti, p))
     out: list[Segment] = []
-    prev_fit: float | None = None  # how well the last line with times fitted
-    prev_ev: dict[str, Any] | None = None  # the evidence of the last line with times
+    prev_ev: dict[str, Any] | None = None  # the evidence of the last line with times (its fit, its last word)
     for si, s in enumerate(segs):
         words: list[Word] = []
         ev: dict[str, Any] = {"seg": si, "n": len(s.words), "uncovered": 0.0, "wide": False, "skips": False}
@@ -1009,7 +1008,7 @@ def _assemble(
         # the pause before the line is unclear (no pause found, no onset), or the line before
         # was not found at all: its audio is where a detached first word was put
         unclear = not ev["snap_start"] and ev["abut_start"]
-        lost_before = prev_fit is not None and prev_fit < LOST_FIT
+        lost_before = prev_ev is not None and prev_ev["fit"] < LOST_FIT
         ev["after_lost"] = lost_before
         if (unclear or lost_before) and _reattach_first(words, nph, i0, pace):
             ev["reattached"] = True
@@ -1059,7 +1058,6 @@ def _assemble(
         ev["after_misfit"] = (prev_ev is not None and prev_ev["seg"] == si - 1 and _misfit_last(prev_ev)
                               and not ev["snap_start"] and prev_end is not None and start - prev_end <= AFTER_MS)  # fmt: skip
         fit = float(np.mean([w.confidence or 0.0 for w in words])) * len(timed) / len(words)
-        prev_fit = fit
         prev_ev = ev
         ev.update(fit=fit, z_min=min(zs), z_mean=float(np.mean(zs)), timed=len(timed), pace=pace,
                   n_first=nph[i0], n_last=nph[i1], first_fit=words[i0].confidence, last_fit=words[i1].confidence)  # fmt: skip
