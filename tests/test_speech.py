@@ -1047,6 +1047,48 @@ def test_an_edited_line_whose_last_word_fits_badly_is_not_confident(tmp_path: Pa
     assert not [e for c, e in errs if c is not None and c >= 0.5 and e > 500], errs
 
 
+def test_a_last_word_far_after_its_line_on_the_next_line_s_start_moves_back() -> None:
+    # a Harvard sentence under an echo (dev set, --seed 14): "was" took the audio of "gone", and
+    # "gone" was put 1.9 s on, over the pause, on the next line's first sound: the end 2.1 s late
+    from clipper.align.speech.assemble import GAP_INSIDE_MS, _reattach_last, _segment_confidence
+    from clipper.model import Word
+
+    line = [Word("button", 39640, 40180, 0.87), Word("was", 40180, 40700, 0.56), Word("gone.", 42610, 42890, 0.88)]
+    nph = [5, 2, 3]
+    words = list(line)
+    assert _reattach_last(words, nph, 2, 8.0, 37570)
+    assert words[:2] == line[:2] and (words[2].start, words[2].end, words[2].confidence) == (40700, 40980, 0.88)
+    # a long word keeps at most its usual length
+    long = [*line[:2], Word("gone.", 42610, 43610, 0.88)]
+    assert _reattach_last(long, nph, 2, 8.0, 37570) and long[2].end is not None and long[2].end - 40700 < 1000
+    # nearer, a pause before a last word is as often real: the word stays
+    near = [*line[:2], Word("gone.", 40700 + GAP_INSIDE_MS - 10, 42890, 0.88)]
+    assert not _reattach_last(near, nph, 2, 8.0, 37570) and near[2].start == 40700 + GAP_INSIDE_MS - 10
+    # a word the decoder did not place, or nothing before it, is not moved
+    assert not _reattach_last([*line[:2], Word("gone.", 42610, 42890, 0.0)], nph, 2, 8.0, 37570)
+    assert not _reattach_last([line[2]], [3], 0, 8.0, 42610)
+    # where it ends is then not known: the end stays doubted
+    ev = _evidence()
+    assert _segment_confidence(ev) == 0.8
+    assert _segment_confidence({**ev, "reattached_end": True}) < 0.5
+
+
+@pytest.mark.parametrize(("seed", "name"), [(14, "harvard30_reverb06"), (32, "harvard30_noise10")])
+def test_a_last_word_carried_over_the_pause_comes_back_to_its_line(tmp_path: Path, seed: int, name: str) -> None:
+    # dev set, --seed 14 (an echo) and --seed 32 (noise at 10 dB): "His shirt was clean but one
+    # button was gone" ended 2.0-2.1 s late (unsure), its "gone" on the next line's "The"
+    lines, truth, media = _degraded_case(tmp_path, "dev", seed, name)
+    al = _align(lines, media)
+    s = next(s for s in al.segments if s.text.startswith("His shirt"))
+    t = next(t for t in truth["segments"] if t["text"].startswith("His shirt"))
+    assert s.start is not None and s.end is not None and s.confidence is not None
+    assert abs(s.end - t["end"] * 1000) <= 300, (s.end, t["end"])
+    assert s.confidence < 0.5  # moved, not found
+    errs = _line_errors(al, truth)
+    assert max(e for _, e in errs) <= 2000, errs
+    assert not [e for c, e in errs if c is not None and c >= 0.5 and e > 500], errs
+
+
 def test_more_parts_than_workers_chain_without_loss(tts_cut: tuple[Path, list[dict]]) -> None:
     # parts of at most part_ms, three a worker here: the junctions hold, every line as close
     # to the truth as in one piece
