@@ -1067,6 +1067,8 @@ def test_a_last_word_far_after_its_line_on_the_next_line_s_start_moves_back() ->
     # a word the decoder did not place, or nothing before it, is not moved
     assert not _reattach_last([*line[:2], Word("gone.", 42610, 42890, 0.0)], nph, 2, 8.0, 37570)
     assert not _reattach_last([line[2]], [3], 0, 8.0, 42610)
+    # a start found past the word before (an onset beyond it): the line is the last word alone
+    assert not _reattach_last(list(line), nph, 2, 8.0, 40700)
     # where it ends is then not known: the end stays doubted
     ev = _evidence()
     assert _segment_confidence(ev) == 0.8
