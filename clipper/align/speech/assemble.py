@@ -1293,13 +1293,12 @@ def _reattach_last(words: list[Word], nph: Sequence[int], i1: int, pace: float, 
     (three Harvard sentences with 2 s pauses, "gone" on the next "The", 2.0-2.1 s late to
     60-220 ms). One more line had it the other way round (babble: its first words on another
     voice, its last word right); there the first words fit worse, and :func:`_reattach_lead`
-    moves them instead. Nearer than
-    1.5 s the move was right about as often as wrong (a reverberant espeak line ended 226 ms
-    late before it, 574 ms early after it), and a far last word
-    that does not touch the next line stays too: on a conference call a speaker really does
-    wait out another voice (moved, a line 105 ms off would be 5.3 s off). The word keeps its
-    length, up to its usual length. Not when the line's ``start`` is past the word before
-    (an onset found beyond it): the line is the last word alone.
+    moves them instead. Nearer than 1.5 s the move was right about as often as wrong (a
+    reverberant espeak line ended 226 ms late before it, 574 ms early after it), and a far
+    last word that does not touch the next line stays too: on a conference call a speaker
+    really does wait out another voice (moved, a line 105 ms off would be 5.3 s off). The
+    word keeps its length, up to its usual length. Not when the line's ``start`` is past the
+    word before (an onset found beyond it): the line is the last word alone.
     """
     prev = next((j for j in range(i1 - 1, -1, -1) if words[j].confidence and words[j].end is not None), None)
     w = words[i1]
