@@ -1199,6 +1199,18 @@ LEAD_WORDS = 3
 LEAD_FIT = 0.2
 
 
+def _lead_gap(words: Sequence[Word], i0: int, min_ms: int) -> tuple[list[int], int] | None:
+    """(the placed words from ``i0`` on, m) where the first ``m`` of them (up to
+    :data:`LEAD_WORDS`) stand ``min_ms`` or more before the next; None when none do."""
+    found = [j for j in range(i0, len(words)) if words[j].confidence and words[j].start is not None]
+    for m in range(1, min(LEAD_WORDS, len(found) - 1) + 1):
+        a, b = words[found[m - 1]], words[found[m]]
+        assert a.end is not None and b.start is not None
+        if b.start - a.end >= min_ms:
+            return found, m
+    return None
+
+
 def _reattach_first(words: list[Word], nph: Sequence[int], i0: int, pace: float) -> bool:
     """Move the first words of a line that sit apart from the rest of it back against the
     next word (in place; True when they moved).
@@ -1216,20 +1228,17 @@ def _reattach_first(words: list[Word], nph: Sequence[int], i0: int, pace: float)
     such groups were 0.6-1.8 s early; the three groups that fitted well were right (within
     210 ms) and stay. Each word keeps its length, up to its usual length.
     """
-    found = [j for j in range(i0, len(words)) if words[j].confidence and words[j].start is not None]
-    for m in range(1, min(LEAD_WORDS, len(found) - 1) + 1):
-        last, k = words[found[m - 1]], words[found[m]]
-        assert last.end is not None and k.start is not None
-        if k.start - last.end >= DETACHED_MS:
-            break
-    else:
+    gap = _lead_gap(words, i0, DETACHED_MS)
+    if gap is None:
         return False
+    found, m = gap
     lead = range(i0, found[m])
     if m == 1 and not 0 < nph[i0] <= 3:
         return False
     if m > 1 and min(words[j].confidence or 0.0 for j in found[:m]) > LEAD_FIT:
         return False
-    at = k.start
+    at = words[found[m]].start
+    assert at is not None
     for j in reversed(lead):
         w = words[j]
         if w.start is None or w.end is None:
@@ -1258,14 +1267,10 @@ def _reattach_lead(words: list[Word], nph: Sequence[int], i0: int, pace: float, 
     conference call the first words really are said before another voice's turn ends
     (moved, lines 73-105 ms off would have been 4.1-7.1 s off).
     """
-    found = [j for j in range(i0, len(words)) if words[j].confidence and words[j].start is not None]
-    for m in range(1, min(LEAD_WORDS, len(found) - 1) + 1):
-        a, b = words[found[m - 1]], words[found[m]]
-        assert a.end is not None and b.start is not None
-        if b.start - a.end >= GAP_INSIDE_MS:
-            break
-    else:
+    gap = _lead_gap(words, i0, GAP_INSIDE_MS)
+    if gap is None:
         return False
+    found, m = gap
     lead_fit = min(words[j].confidence or 0.0 for j in found[:m])
     if len(found) == m + 1 and abut_end and lead_fit >= (words[found[m]].confidence or 0.0):
         return False  # the last word is the one to move
