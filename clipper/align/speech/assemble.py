@@ -1313,7 +1313,7 @@ def _reattach_last(words: list[Word], nph: Sequence[int], i1: int, pace: float, 
     assert at is not None
     if at <= start or w.start - at < GAP_INSIDE_MS:
         return False
-    d = min(w.end - w.start, int(_usual_ms(nph[i1], pace))) if nph[i1] else w.end - w.start
+    d = min(w.end - w.start, int(_usual_ms(nph[i1], pace)))  # placed: it has phones
     words[i1] = Word(w.text, at, at + d, w.confidence)
     return True
 
