@@ -688,6 +688,53 @@ def test_a_drift_to_the_last_line_with_speech_left_over_falls_back() -> None:
     assert _fall_back(sure, act, audio, babble, {}) == sure
 
 
+def test_a_chain_that_fell_behind_and_ran_out_of_audio_falls_back_whatever_its_confident_lines() -> None:
+    # espeak under a transcript with a quarter of its words edited (text set, --seed 83), as
+    # measured: from the sixth line on the decoder laid the text ever later than the activity
+    # engine, up to 21 s, and ran out of audio ten lines before the text's end. Three lines
+    # inside the drift stayed confident (2.7 s late at 0.80, 6.2 s at 0.54, 12 s at 0.55) and
+    # cut the unsure lines into short runs. The activity engine had lines 5-24 within 2 s
+    from clipper.align.speech.assemble import _Audio, _drifts, _fall_back
+    from clipper.model import Segment, Word
+
+    case = json.loads((TESTDATA / "speech" / "fell_behind.json").read_text())
+    segs = [Segment(k, t, tuple(Word(w) for w in t.split()), a, b, c) for k, (t, (a, b, c)) in enumerate(zip(case["lines"], case["decoder"], strict=True))]
+    act = {int(k): (a, b) for k, (a, b) in case["activity"].items()}
+    span = (case["span_ms"][0], case["span_ms"][1])
+    n = case["duration_ms"] // 10
+    audio = _Audio("", n * 160, np.full(n, -20.0, dtype=np.float32))
+    speech = np.zeros(n, dtype=bool)
+    for a, b in case["speech_frames"]:
+        speech[a:b] = True
+
+    def errors(out: list[Segment]) -> list[tuple[int, float, int]]:
+        return [(k, s.confidence or 0.0, max(abs(s.start - a), abs(s.end - b)))
+                for k, (s, (a, b)) in enumerate(zip(out, case["truth_ms"], strict=True)) if s.start is not None and s.end is not None]  # fmt: skip
+
+    was = errors(segs)
+    assert [k for k, c, e in was if c >= 0.5 and e > 2000] == [7, 10, 16]  # the case as measured
+    assert max(e for _, _, e in was) > 20_000 and len(was) == 28
+    stats: dict[str, int] = {}
+    out = _fall_back(segs, act, audio, speech, stats, span)
+    got = errors(out)
+    # lines 5-16 by the drift; 17-37, an unsure run held on one side only, are lost by their own rule
+    assert stats["drift_fallbacks"] >= 10 and stats["prior_fallbacks"] >= 30
+    assert len(got) >= 34 and max(e for k, _, e in got if k >= 5) <= 2000, got
+    assert not [k for k, c, e in got if k >= 5 and c >= 0.5]  # moved, not found
+    assert out[:5] == segs[:5]  # before the drift nothing moves
+    # two confident lines in a row are the chain still holding: the drift starts after them
+    # (an unspoken paragraph after such lines had put the activity engine 2-8 s early there).
+    # (here 5 and 6, made confident, join 7: the drift starts at 8)
+    assert _drifts(segs, act, speech, span) == [(5, 38)]
+    held = [replace(s, confidence=0.9) if k in (5, 6) else s for k, s in enumerate(segs)]
+    assert _drifts(held, act, speech, span) == [(8, 38)]
+    # it is a drift because text is left over: where the text ends with the decoder's last line
+    # there is none (the unsure runs may still be lost, by their own rule)
+    stats = {}
+    _fall_back(segs[:28], act, audio, speech, stats, span)
+    assert stats["drift_fallbacks"] == 0
+
+
 def test_lines_over_a_competing_sound_lose_confidence_and_over_a_quiet_or_steady_one_keep_it() -> None:
     from clipper.align.speech.assemble import COMPETE_FACTOR, _competing
     from clipper.model import Segment, Word
@@ -980,6 +1027,21 @@ def test_a_chain_that_fell_behind_in_telephone_band_is_laid_on_the_activity_engi
     assert max(e for _, e in errs) <= 2000, errs
     assert not [e for c, e in errs if c is not None and c >= 0.5 and e > 500], errs
     assert al.stats["prior_fallbacks"] >= 20
+
+
+def test_a_chain_that_fell_behind_and_ran_out_of_audio_is_laid_on_the_activity_engine_s_times(tmp_path: Path) -> None:
+    # the case of test_a_chain_that_fell_behind_and_ran_out_of_audio_falls_back_whatever_its_confident_lines,
+    # built by scripts/make_degraded.py: lines 5-27 were 2-21 s late, three of them confident,
+    # and the last ten unplaced. (Lines 0 and 1 share a boundary 0.8-0.9 s off, confidently:
+    # words left out at the end of the first, the second's first word on their audio.)
+    lines, truth, media = _degraded_case(tmp_path, "text", 83, "t_tts_f_edited25")
+    al = _align(lines, media)
+    errs = [(k, s.confidence or 0.0, max(abs(s.start - t["start"] * 1000), abs(s.end - t["end"] * 1000)))
+            for k, (s, t) in enumerate(zip(al.segments, truth["segments"], strict=True)) if s.start is not None and s.end is not None]  # fmt: skip
+    assert len(errs) >= 34
+    assert max(e for k, _, e in errs if k >= 5) <= 2000, errs
+    assert not [(k, c, e) for k, c, e in errs if k >= 5 and c >= 0.5 and e > 500]
+    assert al.stats["drift_fallbacks"] >= 10
 
 
 def test_speech_under_babble_drifting_early_places_no_line_confidently_wrong(tmp_path: Path) -> None:

@@ -119,7 +119,10 @@ A drift can also hold confident lines: a stretch ending at the last placed line,
 earlier than the activity engine (three lines or more over 4 s), most of it unsure, with
 over 4 s of speech left after it that no text covers, takes those times whatever the
 confidence of its lines (babble: the text ran out 11 s before the speech did, two lines of
-it confident and 6-12 s early); ever later from the first placed line, likewise.
+it confident and 6-12 s early); ever later from the first placed line, likewise; and ever
+later up to the last placed line with over 4 s of the activity engine's time on text after
+it that the decoder did not place (an edited transcript: the chain fell 2-21 s behind and
+ran out of audio ten lines early, three lines in it confident and 2.7-12 s late).
 Last, a line whose nearby pauses are loud (within 16 dB of it) and swing like speech was
 spoken over other voices or music, where the decoder can lay an edge on the other sound: it
 keeps its times and takes 0.55 of its confidence (``_competing``; babble put 14 of 181

@@ -11,7 +11,7 @@ import multiprocessing as mp
 import os
 import signal
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -43,6 +43,7 @@ from .options import (
     OPTIONS,
     PAD_FRAMES,
     SAMPLES_PER_FRAME,
+    SAY_MS_PER_CHAR,
     SKIP_FACTOR,
     SLOW_TOKENS_PER_S,
     THIN_WORDS,
@@ -726,11 +727,23 @@ def _fall_back(
     the decoder ran ever earlier up to 13 s and ended 11 s before the speech, with "Right"
     5.7 s early at 0.68 and the last line 11.6 s early at 0.75. The same drift where the text
     reaches the end of the speech is kept: under babble the activity engine was 7 s late
-    elsewhere while the decoder was right.
+    elsewhere while the decoder was right. The mirror image is a drift too: a stretch laid
+    ever later up to the last placed line, with more than FALLBACK_MS of the activity engine's
+    time on lines after it that the decoder did not place. The speech ran out before the
+    text did: the chain fell behind. Under a transcript with a quarter of its words edited it
+    fell 2-21 s behind from the sixth line on and left ten lines unplaced, with three lines
+    matched by chance 2.7-12 s late at 0.54-0.80 that cut the unsure lines into runs too
+    short to be lost; the activity engine had the lines within 2 s. Drifts are found in the
+    decoder's times, before the lost runs move any line (a run moved first would split the
+    stretch). A line's side, here too, is that of its far edge. Such a row starts after its
+    last two confident lines in a row: up to there the chain held.
     """
     out = list(segs)
+    span = span or (0, len(audio.db) * FRAME_MS)
+    # in the decoder's times: a lost run moved first would split a drift's stretch
+    drifts = _drifts(out, act, speech, span)
     unsure = [s.placed and s.confidence is not None and s.confidence < 0.5 for s in out]
-    moved = 0
+    moved: set[int] = set()
     i = 0
     while i < len(out):
         if not unsure[i]:
@@ -745,29 +758,32 @@ def _fall_back(
             """Far from the activity engine's times, and stretched far beyond its text."""
             s = out[k]
             assert s.start is not None and s.end is not None
-            return _far(s, act.get(k)) and s.end - s.start > GAP_SLACK * 1.25 * 60 * len(s.spoken_text) + 1000
+            return _far(s, act.get(k)) and s.end - s.start > GAP_SLACK * 1.25 * _say_ms(s) + 1000
 
         lo, hi = _neighbours(out, i, j)
         thin = 2 * sum(1 for k in range(i, j) if out[k].placed) < j - i
         crowded = _crowded(out, run, act, lo is not None, hi is not None, thin)
-        if crowded and _text_short(out, range(i, j), act, speech, span or (0, len(audio.db) * FRAME_MS), lo is None, hi is None):
+        if crowded and _text_short(out, range(i, j), act, speech, span, lo is None, hi is None):
             log.debug("run %d-%d: the activity engine leaves speech at the text's free end", i, j)
             crowded = False
         if any(lost(k) for k in run) or crowded:
             log.debug("lost run %d-%d: %s", i, j, [(k, out[k].start, out[k].end, act.get(k)) for k in run])
             # the lines the decoder did not place there are lost with the chain, not absent
             lost_run = [k for k in range(i, j) if unsure[k] or (out[k].spoken and not out[k].placed)]
-            moved += _to_prior(out, lost_run, act, lo or 0, hi)
+            _to_prior(out, lost_run, act, lo or 0, hi)
+            moved.update(lost_run)
         i = j
-    drifted = 0
-    for a, b in _drifts(out, act, speech, span or (0, len(audio.db) * FRAME_MS)):
+    drifted: set[int] = set()
+    for a, b in drifts:
         log.debug("drift %d-%d: %s", a, b, [(k, out[k].start, out[k].end, act.get(k)) for k in range(a, b)])
         lo, hi = _neighbours(out, a, b)
-        drifted += _to_prior(out, [k for k in range(a, b) if out[k].spoken or out[k].placed], act, lo or 0, hi)
-    stats["drift_fallbacks"] = drifted
-    moved += drifted
-    stats["prior_fallbacks"] = moved
-    return _place_events(out, audio, speech) if moved else out
+        run = [k for k in range(a, b) if out[k].spoken or out[k].placed]
+        _to_prior(out, run, act, lo or 0, hi)
+        # (its lines a lost run took already count there)
+        drifted.update(k for k in run if k not in moved)
+    stats["drift_fallbacks"] = len(drifted)
+    stats["prior_fallbacks"] = len(moved | drifted)
+    return _place_events(out, audio, speech) if moved or drifted else out
 
 
 def _neighbours(out: Sequence[Segment], i: int, j: int) -> tuple[int | None, int | None]:
@@ -778,10 +794,10 @@ def _neighbours(out: Sequence[Segment], i: int, j: int) -> tuple[int | None, int
     return lo, hi
 
 
-def _to_prior(out: list[Segment], run: Sequence[int], act: dict[int, tuple[int, int]], lo: int, hi: int | None) -> int:
+def _to_prior(out: list[Segment], run: Sequence[int], act: dict[int, tuple[int, int]], lo: int, hi: int | None) -> None:
     """Each line of ``run`` (in order) on the activity engine's times, confidence 0, when
     it has them and they lie after the previous line's and within [``lo``, ``hi``]; else
-    no times (``_place_events`` then looks for a gap). Returns how many lines it took."""
+    no times (``_place_events`` then looks for a gap)."""
     for k in run:
         s = out[k]
         a, b = act.get(k, (-1, -1))
@@ -790,7 +806,6 @@ def _to_prior(out: list[Segment], run: Sequence[int], act: dict[int, tuple[int, 
             lo = b
         else:
             out[k] = s.with_times(None, None, confidence=None, words=tuple(Word(w.text) for w in s.words))
-    return len(run)
 
 
 def _said(speech: np.ndarray, a_ms: int, b_ms: int) -> int:
@@ -803,14 +818,17 @@ def _drifts(
 ) -> list[tuple[int, int]]:
     """Stretches [a, b) of lines the decoder laid ever earlier than the activity engine up to
     the last line it placed, with the speech after that line left to no text (or ever later
-    from the first, with the speech before it left over): see :func:`_fall_back`.
+    from the first, with the speech before it left over; or ever later up to the last, with
+    text after it that the decoder did not place and the activity engine did,
+    :func:`_text_left`): see :func:`_fall_back`.
 
     A stretch is a row of lines more than half :data:`FALLBACK_MS` from the activity
     engine's times at an edge, their starts all earlier (or all later) than its, with the
     lines that engine did not place inside and beside the row. It is lost when three of its
     lines at least lie further than FALLBACK_MS, most of its lines are unsure, and more than
     FALLBACK_MS of speech inside ``span`` (ms: the part of the media the text covers) lies
-    after its last line (before its first) with no line on it.
+    after its last line (before its first) with no line on it, or, ever later, more than
+    FALLBACK_MS of text after its last line.
     """
     on = [k for k, s in enumerate(out) if s.placed and k in act]
     placed = [k for k, s in enumerate(out) if s.placed]
@@ -818,11 +836,12 @@ def _drifts(
         return []
 
     def off(k: int) -> int:
-        """Signed start offset from the activity engine's (negative: earlier), 0 within half
-        FALLBACK_MS of its times at both edges."""
+        """Signed offset from the activity engine's times (negative: earlier) at the far edge
+        (:func:`_side`: a line stretched from a right start is late), 0 within half
+        FALLBACK_MS of them at both edges."""
         s = out[k]
         assert s.start is not None
-        return s.start - act[k][0] if _far(s, act[k], FALLBACK_MS // 2) else 0
+        return _side(s, act[k], FALLBACK_MS // 2) if _far(s, act[k], FALLBACK_MS // 2) else 0
 
     first, last = out[placed[0]], out[placed[-1]]
     assert first.start is not None and last.end is not None
@@ -844,8 +863,29 @@ def _drifts(
             end, left = (placed[-1], _said(speech, last.end, span[1])) if side < 0 else (placed[0], _said(speech, span[0], first.start))
             if end in lines and left > FALLBACK_MS:
                 spans.append((a, b))
+            elif side > 0 and placed[-1] in lines and _text_left(out, act, placed[-1]) > FALLBACK_MS:
+                # it fell behind after its last two confident lines in a row: up to there the
+                # chain still held (a paragraph nobody spoke after them had put the activity
+                # engine 2-8 s early there, 6-7 lines right at 0.53-0.94). Lines matched by
+                # chance stand alone among unsure ones
+                sure_at = {n for n, k in enumerate(lines) if (out[k].confidence or 0) >= 0.5}
+                held = sorted(n for n in sure_at if n - 1 in sure_at)
+                a = max(a, lines[held[-1]] + 1) if held else a
+                if sum(1 for k in on[i:j] if k >= a and _far(out[k], act[k])) >= 3:
+                    spans.append((a, b))
         i = j
     return spans
+
+
+def _say_ms(s: Segment) -> int:
+    """About how long (ms) ``s``'s text takes to say (:data:`SAY_MS_PER_CHAR`)."""
+    return SAY_MS_PER_CHAR * len(s.spoken_text)
+
+
+def _text_left(out: Sequence[Segment], act: dict[int, tuple[int, int]], last: int) -> int:
+    """The activity engine's time (ms) on the spoken lines after ``last`` (the last line the
+    decoder placed) that the decoder did not place."""
+    return sum(act[k][1] - act[k][0] for k in range(last + 1, len(out)) if k in act and out[k].spoken and not out[k].placed)
 
 
 def _text_short(
@@ -861,20 +901,31 @@ def _text_short(
     0.02-1.15 s off; a crowded run of lines late of the activity engine's fell back to those.
     Each side's reach counts every line it placed: the lines the decoder did not place reach
     the speech's end on the activity engine's times (a chain that fell behind, with speech
-    the text lacks, laid its last lines 16-25 s late and ran out of audio before the rest)."""
+    the text lacks, laid its last lines 16-25 s late and ran out of audio before the rest).
+    The lines the activity engine did not place past its last (before its first) take their
+    share of that speech (:func:`_say_ms`): that engine had text left for it. Measured:
+    it left the last two lines unplaced and the 4 s of speech they hold, where the decoder,
+    21 s behind, had run out of audio ten lines before the text's end."""
     dec = [k for k in lines if out[k].start is not None and out[k].end is not None]
     eng = [k for k in lines if k in act]
     if not dec or not eng:
         return False
+
+    def need(ks: Iterable[int]) -> int:
+        return sum(_say_ms(out[k]) for k in ks if out[k].spoken)
 
     left = []  # (speech the decoder's times leave past the free end, the activity engine's)
     # only where the activity engine placed the line at that end too: one it left unplaced says
     # nothing of where its text ran out (babble at 10 dB: it placed the first 8 of 10 lines; the
     # decoder's run, 2-9.5 s early, was kept, where its times were 0.6-1.9 s off)
     if free_end and max(eng) >= max(dec):
-        left.append((_said(speech, max(out[k].end or 0 for k in dec), span[1]), _said(speech, max(act[k][1] for k in eng), span[1])))
+        d = _said(speech, max(out[k].end or 0 for k in dec), span[1])
+        e = _said(speech, max(act[k][1] for k in eng), span[1])
+        left.append((d, e - need(k for k in lines if k > max(eng))))
     if free_start and min(eng) <= min(dec):
-        left.append((_said(speech, span[0], min(out[k].start or 0 for k in dec)), _said(speech, span[0], min(act[k][0] for k in eng))))
+        d = _said(speech, span[0], min(out[k].start or 0 for k in dec))
+        e = _said(speech, span[0], min(act[k][0] for k in eng))
+        left.append((d, e - need(k for k in lines if k < min(eng))))
     return any(e > FALLBACK_MS // 2 and 4 * d <= e for d, e in left)
 
 
@@ -1589,7 +1640,7 @@ def _place_events(segs: list[Segment], audio: _Audio, speech: np.ndarray) -> lis
         lo_f = (left or 0) // FRAME_MS
         hi_f = (right if right is not None else dur) // FRAME_MS
         gap_speech = int(cum[min(len(speech), max(lo_f, hi_f))] - cum[min(len(speech), lo_f)]) * FRAME_MS
-        need = sum(60 * len(out[k].spoken_text) for k in spoken)
+        need = sum(_say_ms(out[k]) for k in spoken)
         tight = left is not None and right is not None and right - left <= GAP_SLACK * need + 1000
         if left is not None and right is not None and right > left and spoken and tight and gap_speech >= MIN_GAP_SPEECH_MS * len(spoken):
             # the gap's time is shared by spoken length; events get no share of it

@@ -44,8 +44,10 @@ LEAD_MARGIN_MS = 3_000
 #: eleven lines of 20 s, whose first anchor was their 23rd word, 8-16 s early)
 ONSET_TOKENS_PER_S = (1.5, 3.0)
 ONSET_MARGIN_MS = 1_000
+#: the time a line's text takes to say, a character (ms): a rough pace, for bounds only
+SAY_MS_PER_CHAR = 60
 #: a line not found is put in a gap only when the gap is at most this many times the time its
-#: text takes to say (~60 ms a character) plus a second: elsewhere in a long gap it could be anywhere
+#: text takes to say plus a second: elsewhere in a long gap it could be anywhere
 GAP_SLACK = 2.0
 #: an unsure line (confidence under 0.5) whose start or end lies further than this from the
 #: activity engine's takes the activity engine's times (``_fall_back``)
