@@ -723,8 +723,8 @@ def test_a_chain_that_fell_behind_and_ran_out_of_audio_falls_back_whatever_its_c
     assert not [k for k, c, e in got if k >= 5 and c >= 0.5]  # moved, not found
     assert out[:5] == segs[:5]  # before the drift nothing moves
     # two confident lines in a row are the chain still holding: the drift starts after them
-    # (an unspoken paragraph after such lines had put the activity engine 2-8 s early there).
-    # (here 5 and 6, made confident, join 7: the drift starts at 8)
+    # (an unspoken paragraph after such lines had put the activity engine 2-8 s early there;
+    # here 5 and 6, made confident, join 7, and the drift starts at 8)
     assert _drifts(segs, act, speech, span) == [(5, 38)]
     held = [replace(s, confidence=0.9) if k in (5, 6) else s for k, s in enumerate(segs)]
     assert _drifts(held, act, speech, span) == [(8, 38)]
