@@ -866,7 +866,7 @@ def _drifts(
             elif side > 0 and placed[-1] in lines and _text_left(out, act, placed[-1]) > FALLBACK_MS:
                 # it fell behind after its last two confident lines in a row: up to there the
                 # chain still held (a paragraph nobody spoke after them had put the activity
-                # engine 2-8 s early there, 6-7 lines right at 0.53-0.94). Lines matched by
+                # engine 2-8 s early there, seven lines right at 0.53-0.94). Lines matched by
                 # chance stand alone among unsure ones
                 sure_at = {n for n, k in enumerate(lines) if (out[k].confidence or 0) >= 0.5}
                 held = sorted(n for n in sure_at if n - 1 in sure_at)
