@@ -1288,15 +1288,7 @@ def _reattach_first(words: list[Word], nph: Sequence[int], i0: int, pace: float)
         return False
     if m > 1 and min(words[j].confidence or 0.0 for j in found[:m]) > LEAD_FIT:
         return False
-    at = words[found[m]].start
-    assert at is not None
-    for j in reversed(lead):
-        w = words[j]
-        if w.start is None or w.end is None:
-            continue
-        d = min(w.end - w.start, int(_usual_ms(nph[j], pace)))
-        words[j] = Word(w.text, at - d, at, w.confidence)
-        at -= d
+    _lay_before(words, nph, lead, found[m], pace, cap_unplaced=True)
     return True
 
 
@@ -1325,16 +1317,24 @@ def _reattach_lead(words: list[Word], nph: Sequence[int], i0: int, pace: float, 
     lead_fit = min(words[j].confidence or 0.0 for j in found[:m])
     if len(found) == m + 1 and abut_end and lead_fit >= (words[found[m]].confidence or 0.0):
         return False  # the last word is the one to move
-    at = words[found[m]].start
+    _lay_before(words, nph, range(i0, found[m]), found[m], pace, cap_unplaced=False)
+    return True
+
+
+def _lay_before(words: list[Word], nph: Sequence[int], lead: range, nxt: int, pace: float, cap_unplaced: bool) -> None:
+    """Lay the words of ``lead`` end to end against the start of ``words[nxt]`` (in place),
+    each keeping its length up to its usual length. ``cap_unplaced`` False: a word the
+    decoder did not place (no phones; filled in between its neighbours) keeps its whole
+    length (:func:`_reattach_lead` does; :func:`_reattach_first` caps it)."""
+    at = words[nxt].start
     assert at is not None
-    for j in reversed(range(i0, found[m])):
+    for j in reversed(lead):
         w = words[j]
         if w.start is None or w.end is None:
             continue
-        d = min(w.end - w.start, int(_usual_ms(nph[j], pace))) if nph[j] else w.end - w.start
+        d = min(w.end - w.start, int(_usual_ms(nph[j], pace))) if nph[j] or cap_unplaced else w.end - w.start
         words[j] = Word(w.text, at - d, at, w.confidence)
         at -= d
-    return True
 
 
 def _reattach_last(words: list[Word], nph: Sequence[int], i1: int, pace: float, start: int) -> bool:
