@@ -728,6 +728,51 @@ def test_a_line_whose_words_straddle_a_long_pause_is_cut_where_the_activity_engi
     assert first[0].start == 17460 and first[-1].end == 17520 and all(w.end > w.start and w.confidence == 0.0 for w in first)
 
 
+def test_a_run_that_strayed_behind_and_came_back_between_agreeing_lines_falls_back() -> None:
+    # espeak through a telephone band with a tenth of the words edited (text set, --seed 43),
+    # as measured: from line 13 the decoder laid three lines 3.2-5.2 s late (unsure), then was
+    # right again from line 16; the lines either side of the run are confident and the activity
+    # engine agrees with them, and it had the three within 4 ms
+    from clipper.align.speech.assemble import _Audio, _excursions, _fall_back
+    from clipper.model import Segment, Word
+
+    texts = ["When I was about 9 years old", "I got my first computer", "And from that time on",
+             "100 not for anything productive, right", "Buying box by inputs box and playing fine",
+             "Then the gradually came inside along", "Say and for the first time I felt this information explosion",
+             "That was first time I understood what \"content\" meant", "And at that time felt",
+             "I suddenly had more desire to express myself", "Because reading books is still one-directional"]  # fmt: skip
+    dec = [(17214, 18976, 0.648), (19225, 20615, 0.692), (20964, 22200, 0.326), (22200, 25018, 0.085), (25708, 30881, 0.328),
+           (33125, 36080, 0.157), (36980, 41360, 0.111), (41360, 41920, 0.011), (41920, 43048, 0.249), (43452, 46029, 0.693),
+           (46395, 48813, 0.714)]  # fmt: skip
+    act = {0: (17214, 18979), 1: (19225, 20619), 2: (20964, 22293), 5: (29185, 30883), 6: (33125, 36302), 7: (38175, 41434),
+           8: (41627, 43049), 9: (43452, 46029), 10: (46396, 48815)}  # fmt: skip
+    truth = [(17218, 18980), (19229, 20615), (20968, 22290), (22900, 25022), (25714, 28400), (29189, 30880), (33127, 36298),
+             (38177, 41434), (41629, 43050), (43456, 46062), (46399, 48814)]  # fmt: skip
+    segs = [Segment(k, t, tuple(Word(w) for w in t.split()), a, b, c) for k, (t, (a, b, c)) in enumerate(zip(texts, dec, strict=True))]
+    n = 50_000 // 10
+    audio = _Audio("", n * 160, np.full(n, -20.0, dtype=np.float32))
+    speech = np.zeros(n, dtype=bool)
+    for a, b in truth:
+        speech[a // 10 : b // 10] = True
+    # with line 4 before it, which the activity engine did not place: the decoder ended it
+    # 2.5 s late, on line 5's speech
+    assert _excursions(segs, act) == [(4, 8)]
+    stats: dict[str, int] = {}
+    out = _fall_back(segs, act, audio, speech, stats)
+    assert stats["excursion_fallbacks"] == 4 and stats["prior_fallbacks"] == 4
+    assert [(s.start, s.end, s.confidence) for s in out[5:8]] == [(*act[k], 0.0) for k in (5, 6, 7)]
+    assert [max(abs(s.start - a), abs(s.end - b)) for s, (a, b) in zip(out[5:8], truth[5:8], strict=True)] == [4, 4, 2]
+    # line 4 takes the gap before line 5 (``_place_events``), closer than the decoder's 2.5 s
+    assert out[4].confidence == 0.0 and max(abs(out[4].start - truth[4][0]), abs(out[4].end - truth[4][1])) < 1000
+    assert out[:4] == segs[:4] and out[8:] == segs[8:]  # the lines near the activity engine's stay
+    # the activity engine out of step with the decoder at a line that holds the run: nothing moves
+    assert _excursions(segs, {**act, 9: (41000, 43000)}) == []
+    # two lines that far are not a row
+    assert _excursions([*segs[:7], segs[7].with_times(38200, 41400), *segs[8:]], act) == []
+    # nor are lines far on both sides
+    assert _excursions([*segs[:6], segs[6].with_times(29000, 33000), *segs[7:]], act) == []
+
+
 def test_a_drift_to_the_last_line_with_speech_left_over_falls_back() -> None:
     # espeak under babble at 10 dB with a cleaned transcript (text set, --seed 43), as
     # measured: from the 12th line on the decoder laid the text ever earlier than the activity
