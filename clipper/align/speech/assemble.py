@@ -820,10 +820,10 @@ def _excursions(out: Sequence[Segment], act: dict[int, tuple[int, int]]) -> list
     Measured on the 224 files of the degraded sets and their fresh draws with a run of three
     lines or more that are not confident held on both sides: it fires in four, all edited
     transcripts, where the decoder fell 2-8.8 s behind for 3-18 lines and caught up again.
-    Their 34 lines come closer (32 over 2 s before, none after; none further off). Under
-    babble, where the activity engine can be the one off, the confident lines around such a
-    run did not agree with it. Far at 1.5 s instead of 2, it fired in eight files and sent 12
-    lines further off, some from within 230 ms of the truth to 1.5-2.3 s (reverberation, music).
+    Their 34 lines come closer (32 over 2 s before, none after; none further off). It did not
+    fire under babble, where the activity engine can be the one off. Far at 1.5 s instead of
+    2, it fired in eight files and sent 12 lines further off, some from within 230 ms of the
+    truth to 1.5-2.3 s (reverberation, music).
     """
     rows: list[tuple[int, int]] = []
     sure = [s.placed and (s.confidence or 0.0) >= 0.5 for s in out]
