@@ -781,29 +781,33 @@ def _fall_back(
             _to_prior(out, lost_run, act, lo or 0, hi)
             moved.update(lost_run)
         i = j
-    drifted: set[int] = set()
-    for a, b in drifts:
-        log.debug("drift %d-%d: %s", a, b, [(k, out[k].start, out[k].end, act.get(k)) for k in range(a, b)])
-        lo, hi = _neighbours(out, a, b)
-        run = [k for k in range(a, b) if out[k].spoken or out[k].placed]
-        _to_prior(out, run, act, lo or 0, hi)
-        # (its lines a lost run took already count there)
-        drifted.update(k for k in run if k not in moved)
+    # a drift lays its lines a lost run took again (they count there)
+    drifted = _rows_to_prior(out, drifts, act, "drift") - moved
     stats["drift_fallbacks"] = len(drifted)
-    strayed: set[int] = set()
-    for a, b in excursions:
-        run = [k for k in range(a, b) if k not in moved | drifted and (out[k].spoken or out[k].placed)]
-        if not run:
-            continue
-        log.debug("excursion %d-%d: %s", a, b, [(k, out[k].start, out[k].end, act.get(k)) for k in run])
-        lo, hi = _neighbours(out, a, b)
-        _to_prior(out, run, act, lo or 0, hi)
-        strayed.update(run)
+    strayed = _rows_to_prior(out, excursions, act, "excursion", skip=moved | drifted)
     stats["excursion_fallbacks"] = len(strayed)
     stats["prior_fallbacks"] = len(moved | drifted | strayed)
     cut = _cut_at_gaps(out, act, moved | drifted | strayed)
     stats["gap_cuts"] = len(cut)
     return _place_events(out, audio, speech) if moved or drifted or strayed or cut else out
+
+
+def _rows_to_prior(
+    out: list[Segment], rows: Sequence[tuple[int, int]], act: dict[int, tuple[int, int]], what: str,
+    skip: frozenset[int] | set[int] = frozenset(),
+) -> set[int]:
+    """Each row [a, b) of ``out`` (its lines with text or times, but those in ``skip``) on the
+    activity engine's times (:func:`_to_prior`) between its neighbours; the lines laid."""
+    laid: set[int] = set()
+    for a, b in rows:
+        run = [k for k in range(a, b) if k not in skip and (out[k].spoken or out[k].placed)]
+        if not run:
+            continue
+        log.debug("%s %d-%d: %s", what, a, b, [(k, out[k].start, out[k].end, act.get(k)) for k in run])
+        lo, hi = _neighbours(out, a, b)
+        _to_prior(out, run, act, lo or 0, hi)
+        laid.update(run)
+    return laid
 
 
 def _excursions(out: Sequence[Segment], act: dict[int, tuple[int, int]]) -> list[tuple[int, int]]:
@@ -879,6 +883,10 @@ def _cut_at_gaps(out: list[Segment], act: dict[int, tuple[int, int]], skip: set[
     unsure lines with such a pause were right at both edges: there the activity engine's
     times spanned the pause too, or the line was the last.
     """
+    def held(m: int) -> bool:
+        """The activity engine keeps time with the decoder at line ``m`` (the neighbour on the kept side)."""
+        return 0 <= m < len(out) and m not in skip and m in act and _agree(out[m], act[m])
+
     cut: set[int] = set()
     for k, s in enumerate(out):
         if k in skip or k not in act or not s.placed or s.confidence is None or s.confidence >= 0.5:
@@ -893,11 +901,6 @@ def _cut_at_gaps(out: list[Segment], act: dict[int, tuple[int, int]], skip: set[
         i, j = found[n], found[n + 1]  # the words either side of the pause
         pre_end, post_start = _word(s, i)[1], _word(s, j)[0]
         a, b = act[k]
-
-        def held(m: int) -> bool:
-            """The activity engine keeps time with the decoder at line ``m`` (the neighbour on the kept side)."""
-            return 0 <= m < len(out) and m not in skip and m in act and _agree(out[m], act[m])
-
         if b < post_start - GAP_CUT_MS and a < pre_end and any(m.spoken for m in out[k + 1 :]) and held(k - 1):
             end = min(max(b, pre_end), post_start)
             words = _lay_from(s.words, i, end)
@@ -905,8 +908,7 @@ def _cut_at_gaps(out: list[Segment], act: dict[int, tuple[int, int]], skip: set[
             cut.add(k)
         elif a > pre_end + GAP_CUT_MS and b > post_start and any(m.spoken for m in out[:k]) and held(k + 1):
             start = max(min(a, post_start), pre_end)
-            words = tuple(reversed(_lay_from(tuple(_mirror(w) for w in reversed(s.words)), len(s.words) - 1 - j, -start)))
-            out[k] = s.with_times(start, s.end, words=tuple(_mirror(w) for w in words))
+            out[k] = s.with_times(start, s.end, words=_lay_to(s.words, j, start))
             cut.add(k)
     return cut
 
@@ -925,11 +927,6 @@ def _word(s: Segment, i: int) -> tuple[int, int]:
     return w.start, w.end
 
 
-def _mirror(w: Word) -> Word:
-    """``w`` on a reversed time axis (times negated, start and end swapped)."""
-    return Word(w.text, None if w.end is None else -w.end, None if w.start is None else -w.start, w.confidence)
-
-
 def _lay_from(words: Sequence[Word], i: int, end: int) -> tuple[Word, ...]:
     """``words`` up to ``i`` as they are, those after it spread from word ``i``'s end to
     ``end`` (confidence 0); where that leaves under :data:`MIN_WORD_MS` a word, word ``i``
@@ -940,6 +937,18 @@ def _lay_from(words: Sequence[Word], i: int, end: int) -> tuple[Word, ...]:
     if end - w.end >= MIN_WORD_MS * len(rest):
         return (*words[: i + 1], *_spread(rest, w.end, end))
     return (*words[:i], *_spread(words[i:], w.start, max(end, w.start + 1)))
+
+
+def _lay_to(words: Sequence[Word], j: int, start: int) -> tuple[Word, ...]:
+    """The mirror image of :func:`_lay_from`: ``words`` from ``j`` on as they are, those before
+    it spread from ``start`` to word ``j``'s start (confidence 0); where that leaves under
+    :data:`MIN_WORD_MS` a word, word ``j`` shares its own time with them."""
+    w = words[j]
+    assert w.start is not None and w.end is not None
+    head = words[:j]
+    if w.start - start >= MIN_WORD_MS * len(head):
+        return (*_spread(head, start, w.start), *words[j:])
+    return (*_spread(words[: j + 1], min(start, w.end - 1), w.end), *words[j + 1 :])
 
 
 def _neighbours(out: Sequence[Segment], i: int, j: int) -> tuple[int | None, int | None]:
