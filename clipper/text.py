@@ -18,8 +18,12 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .model import Transcript
 
-__all__ = ["NOTE_RE", "spoken_tokens", "norm", "norm_tokens", "spoken_length", "has_letters", "shared_word_ratio"]
+__all__ = ["FILLERS", "NOTE_RE", "spoken_tokens", "norm", "norm_tokens", "spoken_length", "has_letters", "shared_word_ratio"]
 
+#: hesitation and backchannel words: a speaker drops them and a quoter leaves them out (search
+#: ignores them on both sides); they fit the speech model badly wherever they are, so the
+#: speech engine does not doubt a line's end for one
+FILLERS = frozenset({"um", "uh", "uhm", "umm", "erm", "er", "ah", "eh", "mm", "mmm", "hmm", "mhm", "mm-hmm", "oh"})
 #: editorial notes, displayed but not spoken: [laughter], (translator's note), ♪ music ♪
 NOTE_RE = re.compile(r"\[[^\]]*\]|\([^)]*\)|♪[^♪]*♪")
 _WORDCHAR = re.compile(r"[\w]", re.UNICODE)

@@ -323,6 +323,42 @@ def test_a_badly_fitting_first_word_far_before_its_line_makes_the_start_unsure()
     assert _segment_confidence({**ev, "stray_first": True}) < 0.5
 
 
+def test_a_short_first_word_apart_from_its_line_with_no_onset_makes_the_start_unsure() -> None:
+    # music at 5 dB (dev set, --seed 12): "And" put on the music 310 ms before "the AI efforts
+    # here", the line 571 ms early at 0.85; with an onset found the line's start is known
+    from clipper.align.speech.assemble import DETACHED_MS, _detached_first, _segment_confidence
+    from clipper.model import Word
+
+    def line(gap: int = 310, fit: float = 0.743) -> list[Word]:
+        return [Word("And", 27130, 27480, fit), Word("the", 27480 + gap, 28150, 0.83), Word("AI", 28150, 28270, 0.947)]
+
+    nph = [3, 2, 2]
+    assert _detached_first(line(), nph, 0)
+    assert not _detached_first(line(DETACHED_MS - 10), nph, 0)
+    assert not _detached_first(line(), [4, 2, 2], 0)  # a longer word is seldom put on music alone
+    assert not _detached_first(line(fit=0.0), nph, 0)  # not placed: filled in, nothing to judge
+    ev = _evidence(fit=0.85, snap_start=False)
+    assert _segment_confidence(ev) == 0.85
+    assert _segment_confidence({**ev, "detached_first": True}) < 0.5
+
+
+def test_a_badly_fitting_last_word_apart_from_its_line_makes_the_end_unsure() -> None:
+    # an edited Harvard list (text set, --seed 133): "pierced" took the spoken "ear", and the
+    # text's "ear." went on 60 ms at 0.003, 1.33 s later: the line 1370 ms late at 0.71
+    from clipper.align.speech.assemble import DETACHED_MS, LEAD_FIT, _segment_confidence, _stray_last
+    from clipper.model import Word
+
+    def line(fit: float = 0.003, gap: int = 1330) -> list[Word]:
+        return [Word("a", 8620, 8780, 0.897), Word("pierced", 9290, 9720, 0.758), Word("ear.", 9720 + gap, 9780 + gap, fit)]
+
+    assert _stray_last(line(), 2)
+    assert not _stray_last(line(LEAD_FIT + 0.01), 2)
+    assert not _stray_last(line(gap=DETACHED_MS - 10), 2)
+    ev = _evidence(fit=0.75, snap_end=False)
+    assert _segment_confidence(ev) == 0.75
+    assert _segment_confidence({**ev, "stray_last": True}) < 0.5
+
+
 def test_an_inner_word_a_third_longer_than_usual_is_doubted() -> None:
     # an edited transcript under pink noise (text set, --seed 103): "Because I live windows
     # near Times Square" with an inner word 1.57 times its usual length, its end 1.2 s late on

@@ -31,7 +31,7 @@ from rapidfuzz import fuzz, process
 
 from ..errors import InputError
 from ..model import Alignment, Segment, Word
-from ..text import norm
+from ..text import FILLERS, norm
 
 __all__ = [
     "FILLERS",
@@ -44,9 +44,6 @@ __all__ = [
     "terms",
     "timed_words",
 ]
-
-#: tokens a speaker drops or a quoter leaves out; ignored on both sides when matching
-FILLERS = frozenset({"um", "uh", "uhm", "umm", "erm", "er", "ah", "eh", "mm", "mmm", "hmm", "mhm", "mm-hmm", "oh"})
 
 
 def timed_words(seg: Segment) -> tuple[Word, ...]:
