@@ -359,6 +359,17 @@ def test_a_badly_fitting_last_word_apart_from_its_line_makes_the_end_unsure() ->
     assert _segment_confidence({**ev, "stray_last": True}) < 0.5
 
 
+def test_a_line_touching_a_squeezed_hum_before_it_has_an_unsure_start() -> None:
+    # music at 8 and 12 dB (validation set, --seed 51 and 91): "Mm" squeezed onto 50-120 ms,
+    # and "But then", touching it, laid on the murmur's audio: 988 ms early at 0.53-0.54.
+    # Lines after a hum of 200 ms or more, or not touching it, were right (128 confident ones)
+    from clipper.align.speech.assemble import _segment_confidence
+
+    ev = _evidence(fit=0.75, abut_start=True, snap_start=True)
+    assert _segment_confidence({**ev, "after_short_hum": False}) == 0.75
+    assert _segment_confidence({**ev, "after_short_hum": True}) < 0.5
+
+
 def test_an_inner_word_a_third_longer_than_usual_is_doubted() -> None:
     # an edited transcript under pink noise (text set, --seed 103): "Because I live windows
     # near Times Square" with an inner word 1.57 times its usual length, its end 1.2 s late on
@@ -1228,6 +1239,18 @@ def test_an_edited_line_with_a_stretched_inner_word_is_not_confident(tmp_path: P
         s, t = al.segments[k], truth["segments"][k]
         assert s.start is not None and s.end is not None
         assert max(abs(s.start - t["start"] * 1000), abs(s.end - t["end"] * 1000)) <= 500, (k, s.start, s.end, t)
+
+
+def test_a_line_on_the_audio_of_a_squeezed_hum_before_it_is_not_confident(tmp_path: Path) -> None:
+    # the case of test_a_line_touching_a_squeezed_hum_before_it_has_an_unsure_start, built by
+    # scripts/make_degraded.py: "Mm" squeezed onto 120 ms, "But then" on its audio, 989 ms
+    # early at 0.53
+    lines, truth, media = _degraded_case(tmp_path, "validation", 91, "val_tts_g_music12")
+    al = _align(lines, media)
+    errs = _line_errors(al, truth)
+    assert not [e for c, e in errs if c is not None and c >= 0.5 and e > 500], errs
+    assert al.segments[37].text == "But then"
+    assert (al.segments[37].confidence or 0.0) < 0.5
 
 
 def test_speech_under_babble_drifting_early_places_no_line_confidently_wrong(tmp_path: Path) -> None:
