@@ -95,6 +95,11 @@ def run_task(task: Task) -> Outcome:
         return failed(e.exit_code, msg.splitlines()[0] if msg else type(e).__name__)
     except Exception as e:  # an item's crash must not end the batch
         return failed(1, f"internal error: {type(e).__name__}: {e}")
+    except BaseException:
+        # stopped (the driver's SIGTERM unwinds as SystemExit): no half-written attempt stays,
+        # even when the driver has already cleaned work/ and gone
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     finally:
         log.setLevel(level)
     summary["output"] = item.name
@@ -152,6 +157,12 @@ def _unwind(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
+#: how long (s) a stopped worker may take to unwind: its SIGTERM is handled between bytecodes,
+#: after the native call it is in (a block's decoding) returns; 5 s was too short on a loaded
+#: machine, and the worker wrote into work/ after the driver had cleaned it
+STOP_WAIT_S = 60
+
+
 def _stop(ex: ProcessPoolExecutor) -> None:
     """Stop a pool now, items in flight included (Python 3.11 has no public terminate)."""
     procs = list(getattr(ex, "_processes", {}).values())
@@ -159,8 +170,12 @@ def _stop(ex: ProcessPoolExecutor) -> None:
     for p in procs:
         if p.is_alive():
             p.terminate()
+    deadline = time.monotonic() + STOP_WAIT_S
     for p in procs:
-        p.join(5)
+        p.join(max(0.0, deadline - time.monotonic()))
+        if p.is_alive():
+            p.kill()  # stuck: its temporary folders may stay, but it writes nothing more
+            p.join(5)
 
 
 def run_pool(tasks: Sequence[Task], on_done: OnDone, workers: int) -> None:
