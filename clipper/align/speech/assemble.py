@@ -1210,7 +1210,7 @@ def _assemble(
         ev["snap_start"] = ev["snap_end"] = False
         ev["trim_start"] = ev["trim_end"] = 0
         # the line opens with a hum ("Mm"): the decoder puts it late, and it always fits badly
-        hum = tokens[min(ti for ti, _ in by_word[(si, i0)])].hum
+        hum = _hum(tokens, by_word[(si, i0)])
         if opts.snap_start_ms:
             timed_w = [w for w in words if w.start is not None and w.end is not None]
             reach = _onset_reach(timed_w, start, opts.snap_start_ms)
@@ -1257,8 +1257,7 @@ def _assemble(
             assert end is not None
         # not a closing hum or filler: they fit badly wherever they are, and a pause before
         # them is common ("I think, mm", "might be, um")
-        ev["stray_last"] = (not tokens[min(ti for ti, _ in by_word[(si, i1)])].hum and norm(words[i1].text) not in FILLERS
-                            and _stray_last(words, i1))  # fmt: skip
+        ev["stray_last"] = not _hum(tokens, by_word[(si, i1)]) and norm(words[i1].text) not in FILLERS and _stray_last(words, i1)
         if opts.snap_end_ms:
             off = _snap(audio.raw, end, opts.snap_end_ms, opts.snap_end_back_ms, 10**12 if nxt is None else nxt, offset=True,
                         low_floor=audio.low_floor)  # fmt: skip
@@ -1592,10 +1591,15 @@ def _stray_last(words: Sequence[Word], i1: int) -> bool:
     Harvard sentence's "ear." on 60 ms at 0.003, 1.3 s after "pierced", which had taken the
     real "ear": the line 1370 ms late at 0.71."""
     w = words[i1]
-    if not w.confidence or w.confidence > LEAD_FIT or w.start is None:
+    if not w.confidence or w.confidence > LEAD_FIT:
         return False
-    prev = next((v for v in reversed(words[:i1]) if v.confidence and v.end is not None), None)
-    return prev is not None and prev.end is not None and w.start - prev.end >= DETACHED_MS
+    gaps = _gaps(words[: i1 + 1])
+    return bool(gaps) and gaps[-1] >= DETACHED_MS
+
+
+def _hum(tokens: Sequence[Token], placed: Sequence[tuple[int, _Placed]]) -> bool:
+    """Whether the word whose placed tokens are ``placed`` ((token index, placement) pairs) is a hum."""
+    return tokens[min(ti for ti, _ in placed)].hum
 
 
 def _trim_limit(abut: bool) -> float:
