@@ -5,13 +5,15 @@ from __future__ import annotations
 import codecs
 import contextlib
 import os
+import signal
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import InputError, OutputExistsError, ParseError
 
-__all__ = ["read_bytes", "read_text", "decode_bytes", "write_text", "atomic_path", "check_writable"]
+__all__ = ["read_bytes", "read_text", "decode_bytes", "write_text", "atomic_path", "check_writable", "signals_held", "temporary_dir"]
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -127,3 +129,42 @@ def write_text(path: str | os.PathLike[str], text: str, force: bool = False) -> 
     with atomic_path(path, force) as tmp:
         tmp.write_text(text, encoding="utf-8", newline="\n")
     return Path(path)
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """Hold Ctrl-C (and the SIGTERM the CLI turns into it) over a step that must not be cut in
+    two; the signal acts as soon as the step is done.
+
+    Blocking the signals is not enough: one that arrived just before has its Python handler
+    already due, and that runs at the next bytecode. So the handlers are swapped for one that
+    only notes the signal, and the noted one is handed to the real handler on the way out."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    noted: list[int] = []
+    sigs = (signal.SIGINT, signal.SIGTERM)
+    old = {s: signal.signal(s, lambda signum, frame: noted.append(signum)) for s in sigs}
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h if h is not None else signal.SIG_DFL)  # None: set outside Python
+        if noted:
+            h = old[signal.Signals(noted[0])]
+            if callable(h):
+                h(noted[0], None)
+            elif h == signal.SIG_DFL:
+                signal.raise_signal(noted[0])
+
+
+@contextlib.contextmanager
+def temporary_dir(prefix: str) -> Iterator[str]:
+    """``tempfile.TemporaryDirectory(prefix=prefix)``, made with signals held: a kill that
+    landed inside its constructor, after the folder was made and before its cleanup was
+    registered, left the folder behind (a test that kills ``align`` as soon as the folder
+    appears saw it once, on a loaded machine)."""
+    with signals_held():
+        tmp = tempfile.TemporaryDirectory(prefix=prefix)
+    with tmp as name:
+        yield name

@@ -19,6 +19,7 @@ from types import ModuleType
 import numpy as np
 
 from .errors import InputError, MediaError
+from .io import temporary_dir
 from .model import AudioTrack, MediaInfo
 
 fcntl: ModuleType | None
@@ -904,9 +905,7 @@ def burn_support(fonts_dir: str | None = None) -> tuple[bool, str]:
 
     Renders one frame with a one-cue SRT and reads libass's font choice from the log.
     """
-    import tempfile
-
-    with tempfile.TemporaryDirectory(prefix="clipper-burn-") as tmp:
+    with temporary_dir("clipper-burn-") as tmp:
         srt = Path(tmp) / "probe.srt"
         srt.write_text("1\n00:00:00,000 --> 00:00:01,000\nTest\n", encoding="utf-8")
         import ffmpeg  # ffmpeg-python builds (and escapes) the graph, as for real cuts
@@ -940,12 +939,11 @@ def subtitle_char_width(fonts_dir: str | None = None) -> float:
     Widths scale with the font size alone (libass keeps glyphs square whatever the
     frame's shape), so one measurement serves every frame. 0.5 when nothing renders.
     """
-    import tempfile
 
     import ffmpeg
 
     size, w, h = 40, 2400, 288  # at PlayResY 288 (what SRT gets) Fontsize is pixels on a 288-high frame
-    with tempfile.TemporaryDirectory(prefix="clipper-font-") as tmp:
+    with temporary_dir("clipper-font-") as tmp:
         srt = Path(tmp) / "w.srt"
         srt.write_text(f"1\n00:00:00,000 --> 00:00:01,000\n{_WIDTH_SAMPLE}\n", encoding="utf-8")
         v = ffmpeg.input(f"color=c=black:s={w}x{h}:d=0.1", f="lavfi").video

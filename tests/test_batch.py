@@ -328,11 +328,11 @@ def test_retry_failed_runs_a_bad_input_item_again(tmp_path: Path) -> None:
 def test_a_ctrl_c_inside_the_journaling_step_acts_after_it() -> None:
     # inside the held step (journal, then summary row) a Ctrl-C is only noted; the real
     # handler raises once the step is done, and the handlers are as they were
-    from clipper.batch import _signals_held
+    from clipper.io import signals_held
 
     steps = []
     with pytest.raises(KeyboardInterrupt):
-        with _signals_held():
+        with signals_held():
             os.kill(os.getpid(), signal.SIGINT)
             for _ in range(1000):  # bytecodes enough for a due handler to run
                 steps.append(1)

@@ -13,17 +13,15 @@ finishes the rest.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..io import signals_held
 from ..model import ProgressFn
 from .items import STATE_DIR, Defaults, Item, discover
 from .report import row, write_reports
@@ -52,35 +50,6 @@ def _foreign(outdir: Path, name: str, state: State) -> bool:
     """An existing ``OUTDIR/NAME`` this batch did not write (replaced only with force)."""
     d = outdir / name
     return d.exists() and not (d / MARKER).is_file() and name not in state.records
-
-
-@contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
-    """Hold Ctrl-C (and the SIGTERM the CLI turns into it) while an item is journaled and
-    entered in the summary: landing between the two, it left a finished item reported as
-    "interrupted" (seen in the test of Ctrl-C). The signal acts as soon as both are done.
-
-    Blocking the signals is not enough: one that arrived just before (during the marker's
-    write) has its Python handler already due, and that runs at the next bytecode. So the
-    handlers are swapped for one that only notes the signal, and the noted one is handed to
-    the real handler on the way out."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    noted: list[int] = []
-    sigs = (signal.SIGINT, signal.SIGTERM)
-    old = {s: signal.signal(s, lambda signum, frame: noted.append(signum)) for s in sigs}
-    try:
-        yield
-    finally:
-        for s, h in old.items():
-            signal.signal(s, h if h is not None else signal.SIG_DFL)  # None: set outside Python
-        if noted:
-            h = old[signal.Signals(noted[0])]
-            if callable(h):
-                h(noted[0], None)
-            elif h == signal.SIG_DFL:
-                signal.raise_signal(noted[0])
 
 
 def run_batch(
@@ -149,7 +118,9 @@ def run_batch(
             rec = Record(o.name, o.key, o.status, o.exit_code, o.reason, o.summary, o.attempt or None)
             if o.folder is not None:
                 Path(o.folder, MARKER).write_text(o.key + "\n", encoding="ascii")
-            with _signals_held():
+            # held: landing between the journal and the summary, Ctrl-C left a finished item
+            # reported as "interrupted" (seen in the test of Ctrl-C)
+            with signals_held():
                 state.commit(rec, o.folder)
                 rows[o.name] = row(rec)
             done_w += weight.get(o.name, 0)

@@ -10,7 +10,6 @@ import math
 import multiprocessing as mp
 import os
 import signal
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ...errors import InputError, MismatchError
+from ...io import temporary_dir
 from ...media import SAMPLE_RATE
 from ...model import Alignment, Segment, Word
 from ...text import FILLERS, norm
@@ -402,7 +402,7 @@ def run(request: AlignRequest) -> Alignment:
     jobs_n = max(1, int(request.jobs or 1))
     stats: dict[str, Any] = {"tokens": len(tokens), "oov": len(lex.extra)}
     forced = False
-    with tempfile.TemporaryDirectory(prefix="clipper-speech-") as tmp:
+    with temporary_dir("clipper-speech-") as tmp:
         audio = _read_audio(request.media, tmp, request)  # the chosen --audio-track
         speech = _activity(audio.db)
         placed: dict[int, _Placed] = {}
@@ -1928,7 +1928,7 @@ def quick_match(request: AlignRequest, opts: SpeechOptions | None = None) -> pro
     dur = request.media.duration
     span = 15_000
     starts = [0] if dur <= 3 * span else [dur // 6 - span // 2, dur // 2 - span // 2, 5 * dur // 6 - span // 2]
-    with tempfile.TemporaryDirectory(prefix="clipper-match-") as tmp:
+    with temporary_dir("clipper-match-") as tmp:
         rec = Recogniser(_decoder(extra, opts), words, os.path.join(tmp, "match"))
         hyps, windows = [], []
         for a in starts:
