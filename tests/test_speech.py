@@ -370,6 +370,17 @@ def test_a_line_touching_a_squeezed_hum_before_it_has_an_unsure_start() -> None:
     assert _segment_confidence({**ev, "after_short_hum": True}) < 0.5
 
 
+def test_an_onset_that_stretches_the_first_word_of_a_touching_line_is_doubted() -> None:
+    # music at 12 dB and babble at 7 dB (validation set, --seed 151): no pause found before
+    # "But at that time" and "why people should learn", and the onset found made "But" 1.31
+    # and "why" 4.4 times their usual length: the lines 569 and 1975 ms early at 0.79 and 0.50
+    from clipper.align.speech.assemble import ONSET_STRETCH, _segment_confidence
+
+    ev = _evidence(fit=0.79, abut_start=True, snap_start=True, stretch_start=ONSET_STRETCH)
+    assert _segment_confidence({**ev, "stretched_onset": False}) == 0.79
+    assert _segment_confidence({**ev, "stretched_onset": True}) < 0.5
+
+
 def test_an_inner_word_a_third_longer_than_usual_is_doubted() -> None:
     # an edited transcript under pink noise (text set, --seed 103): "Because I live windows
     # near Times Square" with an inner word 1.57 times its usual length, its end 1.2 s late on
