@@ -376,9 +376,12 @@ def test_an_onset_that_stretches_the_first_word_of_a_touching_line_is_doubted() 
     # and "why" 4.4 times their usual length: the lines 569 and 1975 ms early at 0.79 and 0.50
     from clipper.align.speech.assemble import ONSET_STRETCH, _segment_confidence
 
-    ev = _evidence(fit=0.79, abut_start=True, snap_start=True, stretch_start=ONSET_STRETCH)
-    assert _segment_confidence({**ev, "stretched_onset": False}) == 0.79
-    assert _segment_confidence({**ev, "stretched_onset": True}) < 0.5
+    ev = _evidence(fit=0.79, abut_start=True, snap_start=True)
+    assert _segment_confidence({**ev, "stretch_start": ONSET_STRETCH - 0.01}) == 0.79
+    assert _segment_confidence({**ev, "stretch_start": 1.31}) < 0.5
+    assert _segment_confidence({**ev, "stretch_start": 4.4, "fit": 0.5}) < 0.5
+    # a pause found before the line: its onset is the line's own, whatever the word's length
+    assert _segment_confidence({**ev, "abut_start": False, "stretch_start": 1.31}) == 0.79
 
 
 def test_an_inner_word_a_third_longer_than_usual_is_doubted() -> None:

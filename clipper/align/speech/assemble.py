@@ -1243,10 +1243,6 @@ def _assemble(
         w_end = words[i0].end
         assert w_end is not None
         ev["stretch_start"] = (w_end - start) / _usual_ms(nph[i0], pace)
-        # an onset found where the decoder left no pause before the line, that makes the first
-        # word longer than its phones take: the onset belongs to the sound before the line
-        # (the line before's end, babble or music in the pause), not to this word
-        ev["stretched_onset"] = ev["snap_start"] and ev["abut_start"] and ev["stretch_start"] >= ONSET_STRETCH
         if not ev["snap_start"] and ev["stretch_start"] > _trim_limit(ev["abut_start"]):
             # no clear onset to go by and a first word far longer than its phones take at this
             # speaker's pace: it took in what came before it (noise, another voice, an echo)
@@ -1427,7 +1423,7 @@ def _unstretch(words: list[Word], nph: Sequence[int], i0: int, i1: int, pace: fl
 #: and has no clear onset, was put at the start of the pause before the line (below)
 DETACHED_MS = 300
 #: a first word this many times its usual length from an onset found at a line touching the
-#: one before took in the sound before the line (``stretched_onset``, :func:`_segment_confidence`)
+#: one before took in the sound before the line (:func:`_segment_confidence`)
 ONSET_STRETCH = 1.0
 #: a one-word hum line ("Mm") shorter than this (ms) was squeezed: the line after it, touching
 #: it, took its audio (:func:`_segment_confidence`)
@@ -1716,7 +1712,7 @@ def _segment_confidence(ev: dict[str, Any]) -> float:
       confident lines after a hum line, of 200 ms or more or not touching it, were right.
       Factor 0.45;
     - an onset found at a line that touches the one before (no pause found) that makes its
-      first word :data:`ONSET_STRETCH` times its usual length or more (``stretched_onset``):
+      first word :data:`ONSET_STRETCH` times its usual length or more:
       the onset is the sound before the line's first word, not the word's. Under music and
       babble, "But at that time" 569 ms early at 0.79 and "why people should learn" 1975 ms
       early at 0.50 (a fresh validation draw); of the 30 such lines in all the sets and
@@ -1777,10 +1773,13 @@ def _segment_confidence(ev: dict[str, Any]) -> float:
         return (0.45 if abut else 1.0) * _ramp(stretch, 0.8, 1.2)
 
     doubt = 1.0  # the start's own doubts, beyond its edge
+    # an onset found where the decoder left no pause before the line, that makes the first
+    # word longer than its phones take: it belongs to the sound before the line
+    stretched_onset = ev["snap_start"] and ev["abut_start"] and ev["stretch_start"] >= ONSET_STRETCH
     if ev.get("after_lost"):
         doubt = 0.45 if ev["reattached"] else AFTER_LOST_FACTOR if ev["abut_start"] else 1.0
     if (ev.get("reattached_lead") or ev.get("stray_first") or ev.get("detached_first") or ev.get("untimed_start") or ev.get("squeezed_first") or ev.get("far_first")
-            or ev.get("misfit_first") or ev.get("after_misfit") or ev.get("after_short_hum") or ev.get("stretched_onset")):  # fmt: skip
+            or ev.get("misfit_first") or ev.get("after_misfit") or ev.get("after_short_hum") or stretched_onset):  # fmt: skip
         doubt *= 0.45
     # the end's own doubt, beyond its edge
     end_doubt = 0.45 if ev.get("reattached_end") or ev.get("stray_last") or ev.get("sliver_end") or ev.get("untimed_end") or ev.get("squeezed_last") or _misfit_last(ev) else 1.0
