@@ -939,7 +939,6 @@ def subtitle_char_width(fonts_dir: str | None = None) -> float:
     Widths scale with the font size alone (libass keeps glyphs square whatever the
     frame's shape), so one measurement serves every frame. 0.5 when nothing renders.
     """
-
     import ffmpeg
 
     size, w, h = 40, 2400, 288  # at PlayResY 288 (what SRT gets) Fontsize is pixels on a 288-high frame
